@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, mappers, repositories and the unit of work; Alembic migrations in migrations/."""

@@ -1,0 +1,179 @@
+"""Repositories: load and store aggregates; every query is scoped by brand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from fairdesk.adapters.db import tables as t
+from fairdesk.domain.customers import Customer, Phone, Product, Unit
+from fairdesk.domain.people import ApiToken, Brand, User
+from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
+
+__all__ = [
+    "BrandRepository",
+    "CustomerRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
+    "ProductRepository",
+    "TicketRepository",
+    "UnitRepository",
+    "UserRepository",
+]
+
+
+class _Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class BrandRepository(_Repo):
+    def get(self, brand_id: int) -> Brand | None:
+        return self.session.get(Brand, brand_id)
+
+    def by_code(self, code: str) -> Brand | None:
+        return self.session.scalars(sa.select(Brand).where(t.brands.c.code == code)).one_or_none()
+
+    def all(self) -> Sequence[Brand]:
+        return self.session.scalars(sa.select(Brand).order_by(t.brands.c.id)).all()
+
+
+class UserRepository(_Repo):
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self.session.scalars(sa.select(User).where(t.users.c.username == username)).one_or_none()
+
+    def for_brand(self, brand_id: int) -> Sequence[User]:
+        return self.session.scalars(
+            sa.select(User).where(t.users.c.brand_id == brand_id).order_by(t.users.c.id)).all()
+
+    def token_by_hash(self, token_hash: str) -> tuple[ApiToken, User] | None:
+        row = self.session.execute(
+            sa.select(ApiToken, User).join(User, t.users.c.id == t.api_tokens.c.user_id)
+            .where(t.api_tokens.c.token_hash == token_hash)).one_or_none()
+        return (row[0], row[1]) if row else None
+
+
+class CustomerRepository(_Repo):
+    def get(self, brand_id: int, customer_id: int) -> Customer | None:
+        return self.session.scalars(sa.select(Customer).where(
+            t.customers.c.id == customer_id, t.customers.c.brand_id == brand_id)).one_or_none()
+
+    def by_phone(self, brand_id: int, e164: str) -> Sequence[Customer]:
+        return self.session.scalars(
+            sa.select(Customer).join(Phone, t.customer_phones.c.customer_id == t.customers.c.id)
+            .where(t.customers.c.brand_id == brand_id, t.customer_phones.c.e164 == e164)
+            .order_by(t.customers.c.id)).unique().all()
+
+    def page(self, brand_id: int, *, before_id: int | None, limit: int) -> Sequence[Customer]:
+        q = sa.select(Customer).where(t.customers.c.brand_id == brand_id)
+        if before_id is not None:
+            q = q.where(t.customers.c.id < before_id)
+        return self.session.scalars(q.order_by(t.customers.c.id.desc()).limit(limit)).all()
+
+
+class ProductRepository(_Repo):
+    def get(self, brand_id: int, product_id: int) -> Product | None:
+        return self.session.scalars(sa.select(Product).where(
+            t.products.c.id == product_id, t.products.c.brand_id == brand_id)).one_or_none()
+
+    def by_model(self, brand_id: int, model: str) -> Product | None:
+        return self.session.scalars(sa.select(Product).where(
+            t.products.c.brand_id == brand_id, t.products.c.model == model)).one_or_none()
+
+    def for_brand(self, brand_id: int) -> Sequence[Product]:
+        return self.session.scalars(
+            sa.select(Product).where(t.products.c.brand_id == brand_id).order_by(t.products.c.id)).all()
+
+
+class UnitRepository(_Repo):
+    def get(self, brand_id: int, unit_id: int) -> Unit | None:
+        return self.session.scalars(sa.select(Unit).where(
+            t.units.c.id == unit_id, t.units.c.brand_id == brand_id)).one_or_none()
+
+    def by_serial(self, brand_id: int, serial: str) -> Unit | None:
+        return self.session.scalars(sa.select(Unit).where(
+            t.units.c.brand_id == brand_id, t.units.c.serial_number == serial)).one_or_none()
+
+    def of_customer(self, brand_id: int, customer_id: int) -> Sequence[Unit]:
+        return self.session.scalars(sa.select(Unit).where(
+            t.units.c.brand_id == brand_id, t.units.c.customer_id == customer_id)
+            .order_by(t.units.c.id)).all()
+
+
+class TicketRepository(_Repo):
+    def get(self, brand_id: int, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
+        q = sa.select(Ticket).where(t.tickets.c.id == ticket_id, t.tickets.c.brand_id == brand_id)
+        if for_update:
+            q = q.with_for_update()
+        return self.session.scalars(q).one_or_none()
+
+    def by_number(self, brand_id: int, number: str) -> Ticket | None:
+        return self.session.scalars(sa.select(Ticket).where(
+            t.tickets.c.brand_id == brand_id, t.tickets.c.number == number)).one_or_none()
+
+    def page(self, brand_id: int, flt: TicketFilter, *, before_id: int | None, limit: int) -> Sequence[Ticket]:
+        """Newest first, ``limit`` rows older than ``before_id`` (keyset pagination: no OFFSET scans)."""
+        c = t.tickets.c
+        q = sa.select(Ticket).where(c.brand_id == brand_id)
+        for column, value in (("status", flt.status), ("category", flt.category),
+                              ("priority", flt.priority), ("channel", flt.channel),
+                              ("customer_id", flt.customer_id)):
+            if value is not None:
+                q = q.where(c[column] == value)
+        if flt.created_from is not None:
+            q = q.where(c.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            q = q.where(c.created_at < flt.created_to)
+        if before_id is not None:
+            q = q.where(c.id < before_id)
+        return self.session.scalars(q.order_by(c.id.desc()).limit(limit)).all()
+
+    def events(self, ticket_id: int) -> Sequence[TicketEvent]:
+        return self.session.scalars(sa.select(TicketEvent).where(t.ticket_events.c.ticket_id == ticket_id)
+                                    .order_by(t.ticket_events.c.id)).all()
+
+    def next_sequence(self, brand_id: int, day: date) -> int:
+        """The brand's next ticket sequence number for a local day; atomic on both databases."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(t.ticket_counters).values(brand_id=brand_id, day=day, value=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["brand_id", "day"], set_={"value": t.ticket_counters.c.value + 1},
+        ).returning(t.ticket_counters.c.value)
+        return int(self.session.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    resource_type: str
+    resource_id: int
+
+
+class IdempotencyRepository(_Repo):
+    def find(self, brand_id: int, scope: str, key: str) -> IdempotencyRecord | None:
+        c = t.idempotency_keys.c
+        row = self.session.execute(
+            sa.select(c.request_hash, c.resource_type, c.resource_id)
+            .where(c.brand_id == brand_id, c.scope == scope, c.key == key)).one_or_none()
+        return IdempotencyRecord(*row) if row else None
+
+    def remember(self, brand_id: int, scope: str, key: str, request_hash: str, resource_type: str,
+                 resource_id: int, at: datetime) -> None:
+        self.session.execute(sa.insert(t.idempotency_keys).values(
+            brand_id=brand_id, scope=scope, key=key, request_hash=request_hash,
+            resource_type=resource_type, resource_id=resource_id, created_at=at))

@@ -1,0 +1,190 @@
+"""Tables and their imperative mapping onto the plain domain classes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry, relationship
+
+from fairdesk.adapters.db.types import UTCDateTime, enum_column
+from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
+from fairdesk.domain.people import ApiToken, Brand, Role, User
+from fairdesk.domain.tickets import Category, Channel, EventKind, Priority, Status, Ticket, TicketEvent
+
+__all__ = ["mapper_registry", "metadata", "start_mappers"]
+
+naming = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=naming)
+mapper_registry = registry(metadata=metadata)
+
+# Big integer ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(name, Id, sa.ForeignKey(target), nullable=nullable, index=index)
+
+
+brands = sa.Table(
+    "brands", metadata, _id(),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("ticket_prefix", sa.String(4), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+customers = sa.Table(
+    "customers", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+customer_phones = sa.Table(
+    "customer_phones", metadata, _id(),
+    _fk("customer_id", "customers.id", index=True),
+    sa.Column("e164", sa.String(20), nullable=False, index=True),
+    sa.Column("label", sa.String(20), nullable=False),
+)
+
+customer_addresses = sa.Table(
+    "customer_addresses", metadata, _id(),
+    _fk("customer_id", "customers.id", index=True),
+    sa.Column("text", sa.String(300), nullable=False),
+    sa.Column("adcode", sa.String(12), nullable=True),
+)
+
+users = sa.Table(
+    "users", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("role", enum_column(Role), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    _fk("customer_id", "customers.id", nullable=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata, _id(),
+    _fk("user_id", "users.id", index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+)
+
+products = sa.Table(
+    "products", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("product_line", sa.String(64), nullable=False),
+    sa.UniqueConstraint("brand_id", "model", name="uq_products_brand_model"),
+)
+
+units = sa.Table(
+    "units", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("customer_id", "customers.id", index=True),
+    _fk("product_id", "products.id"),
+    sa.Column("serial_number", sa.String(64), nullable=False),
+    sa.Column("purchase_date", sa.Date(), nullable=True),
+    sa.Column("warranty_end", sa.Date(), nullable=True),
+    sa.UniqueConstraint("brand_id", "serial_number", name="uq_units_brand_serial"),
+)
+
+tickets = sa.Table(
+    "tickets", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("number", sa.String(32), nullable=False),
+    _fk("customer_id", "customers.id"),
+    _fk("unit_id", "units.id", nullable=True),
+    _fk("address_id", "customer_addresses.id", nullable=True),
+    sa.Column("channel", enum_column(Channel), nullable=False),
+    sa.Column("category", enum_column(Category), nullable=False),
+    sa.Column("priority", enum_column(Priority), nullable=False),
+    sa.Column("status", enum_column(Status), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("brand_id", "number", name="uq_tickets_brand_number"),
+    # Keyset pagination walks (brand, id) backwards, optionally within one status or one customer.
+    sa.Index("ix_tickets_brand_id_id", "brand_id", "id"),
+    sa.Index("ix_tickets_brand_status_id", "brand_id", "status", "id"),
+    sa.Index("ix_tickets_customer_id_id", "customer_id", "id"),
+)
+
+ticket_events = sa.Table(
+    "ticket_events", metadata, _id(),
+    _fk("ticket_id", "tickets.id"),
+    _fk("brand_id", "brands.id"),
+    sa.Column("kind", enum_column(EventKind), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("from_status", enum_column(Status), nullable=True),
+    sa.Column("to_status", enum_column(Status), nullable=True),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+)
+
+ticket_counters = sa.Table(
+    "ticket_counters", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("value", sa.Integer(), nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("scope", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("resource_type", sa.String(32), nullable=False),
+    sa.Column("resource_id", Id, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("brand_id", "scope", "key", name="uq_idempotency_keys_brand_scope_key"),
+)
+
+_started = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables, once per process."""
+    global _started
+    if _started:
+        return
+    _started = True
+    m = mapper_registry.map_imperatively
+    m(Brand, brands)
+    m(User, users)
+    m(ApiToken, api_tokens)
+    m(Phone, customer_phones)
+    m(Address, customer_addresses)
+    m(Customer, customers, properties={
+        "phones": relationship(Phone, order_by=customer_phones.c.id, cascade="all, delete-orphan",
+                               lazy="selectin"),
+        "addresses": relationship(Address, order_by=customer_addresses.c.id, cascade="all, delete-orphan",
+                                  lazy="selectin"),
+    })
+    m(Product, products)
+    m(Unit, units)
+    m(TicketEvent, ticket_events)
+    m(Ticket, tickets, properties={
+        "events": relationship(TicketEvent, order_by=ticket_events.c.id, cascade="all",
+                               lazy="select"),
+    })

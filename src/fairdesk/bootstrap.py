@@ -1,0 +1,35 @@
+"""Wires settings, engine, units of work and the clock for every entrypoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sqlalchemy as sa
+
+from fairdesk.adapters.db.engine import make_engine
+from fairdesk.adapters.db.uow import UnitOfWorkFactory
+from fairdesk.config import Settings
+from fairdesk.services.clock import Clock, SystemClock
+
+__all__ = ["App", "bootstrap"]
+
+
+@dataclass
+class App:
+    """Everything a use case needs from the outside world."""
+
+    settings: Settings
+    clock: Clock
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def uows(self) -> UnitOfWorkFactory:
+        return UnitOfWorkFactory(self.engine)
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
+    return App(settings=settings, clock=clock or SystemClock(settings.tz))

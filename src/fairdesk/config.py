@@ -1,0 +1,79 @@
+"""One typed settings object, read from FAIRDESK_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+#: Placeholder values that must never protect a real deployment.
+_WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test"}
+MIN_SECRET = 32
+
+
+class SettingsError(ValueError):
+    """The configuration cannot be used; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    """fairdesk's configuration. Every field is ``FAIRDESK_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="FAIRDESK_", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'fairdesk.db'}")
+    secret_key: str = ""
+    demo: bool = False
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+    #: Requests larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = 1_048_576
+    session_max_age_s: int = 8 * 3600
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {v!r}") from exc
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, v: str) -> str:
+        if not (v.startswith("sqlite") or v.startswith("postgresql")):
+            raise ValueError("FAIRDESK_DATABASE_URL must be sqlite:///… or postgresql+psycopg://…")
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v.removeprefix("postgresql://")
+        return v
+
+    @model_validator(mode="after")
+    def _secret_required(self) -> Settings:
+        if not self.demo and (self.secret_key.lower() in _WEAK_SECRETS or len(self.secret_key) < MIN_SECRET):
+            raise ValueError(
+                f"FAIRDESK_SECRET_KEY must be set to a random value of at least {MIN_SECRET} characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`); "
+                "only `fairdesk demo` runs without one")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and overrides), or a SettingsError naming what is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise SettingsError(reasons) from None

@@ -1,0 +1,102 @@
+"""Customers, their phone numbers and addresses, products and the units they registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from fairdesk.domain.errors import InvalidInput
+
+__all__ = ["Address", "Customer", "Phone", "Product", "Unit"]
+
+MAX_NAME = 100
+MAX_ADDRESS = 300
+
+
+def _clean(text: str, what: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise InvalidInput("input.empty", f"{what} must not be empty", field=what)
+    if len(text) > limit:
+        raise InvalidInput("input.too_long", f"{what} is longer than {limit} characters", field=what)
+    return text
+
+
+@dataclass(eq=False)
+class Phone:
+    """A phone number of a customer, stored in E.164 form (validated by the service layer)."""
+
+    e164: str
+    label: str = "mobile"
+    customer_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Address:
+    """A postal address as the customer wrote it; ``adcode`` is the resolved division, once known."""
+
+    text: str
+    adcode: str | None = None
+    customer_id: int | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.text = _clean(self.text, "address", MAX_ADDRESS)
+
+
+@dataclass(eq=False)
+class Customer:
+    """A consumer of the brand: name, phone numbers and addresses."""
+
+    brand_id: int
+    name: str
+    created_at: datetime
+    phones: list[Phone] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.name = _clean(self.name, "name", MAX_NAME)
+        if not self.phones:
+            raise InvalidInput("customer.phone_required", "a customer needs at least one phone number",
+                               field="phones")
+
+
+@dataclass(eq=False)
+class Product:
+    """A model the brand sells and services, in a product line (e.g. safes / home-safe)."""
+
+    brand_id: int
+    model: str
+    name: str
+    product_line: str
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.model = _clean(self.model, "model", 64)
+        self.name = _clean(self.name, "name", MAX_NAME)
+        self.product_line = _clean(self.product_line, "product_line", 64)
+
+
+@dataclass(eq=False)
+class Unit:
+    """One registered unit: a product with a serial number, bought on a date, under warranty until a date."""
+
+    brand_id: int
+    customer_id: int
+    product_id: int
+    serial_number: str
+    purchase_date: date | None = None
+    warranty_end: date | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.serial_number = _clean(self.serial_number, "serial_number", 64)
+        if self.purchase_date and self.warranty_end and self.warranty_end < self.purchase_date:
+            raise InvalidInput("unit.warranty_before_purchase",
+                               "the warranty cannot end before the purchase date", field="warranty_end")
+
+    def under_warranty(self, on: date) -> bool:
+        """A unit is under warranty up to and including its warranty end date."""
+        return self.warranty_end is not None and on <= self.warranty_end

@@ -1,0 +1,54 @@
+"""Domain errors carry a stable code; entrypoints turn them into HTTP problems or CLI exits."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "Unauthenticated",
+]
+
+
+class DomainError(Exception):
+    """A rule the request broke, named by a stable dotted code such as ``ticket.illegal_transition``."""
+
+    code: str = "domain.error"
+
+    def __init__(self, code: str | None = None, detail: str = "", **context: object) -> None:
+        self.code = code or type(self).code
+        self.detail = detail
+        self.context = context
+        super().__init__(f"{self.code}: {detail}" if detail else self.code)
+
+
+class InvalidInput(DomainError):
+    """The input is malformed or breaks a rule about its own content (HTTP 422)."""
+
+    code = "input.invalid"
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the actor may not know it exists (HTTP 404)."""
+
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """The actor is known and sees the thing but may not do this to it (HTTP 403)."""
+
+    code = "access.forbidden"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (HTTP 409)."""
+
+    code = "conflict"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials were given (HTTP 401)."""
+
+    code = "auth.required"

@@ -1,0 +1,224 @@
+"""Service requests (tickets): their states, the one table of allowed transitions, and their events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.domain.people import Actor, Role
+
+__all__ = [
+    "CUSTOMER_TRANSITIONS",
+    "TRANSITIONS",
+    "Category",
+    "Channel",
+    "EventKind",
+    "Priority",
+    "Status",
+    "Ticket",
+    "TicketEvent",
+    "TicketFilter",
+    "format_ticket_number",
+]
+
+MAX_SUBJECT = 200
+MAX_TEXT = 10_000
+
+
+class Status(StrEnum):
+    """Where a service request stands."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_PARTS = "waiting_parts"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
+
+
+class Channel(StrEnum):
+    """How the request reached the brand."""
+
+    HOTLINE = "hotline"
+    WEB = "web"
+    API = "api"
+    CHAT = "chat"
+
+
+class Category(StrEnum):
+    """What the customer asks for."""
+
+    REPAIR = "repair"
+    INSTALLATION = "installation"
+    MAINTENANCE = "maintenance"
+    CONSULTATION = "consultation"
+    PLAN_CHANGE = "plan_change"
+    COMPLAINT = "complaint"
+
+
+class Priority(StrEnum):
+    """How urgent the request is."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    TRANSITION = "transition"
+    COMMENT = "comment"
+
+
+S = Status
+#: The allowed transitions, one table. A consultation answered on the call may go straight to resolved;
+#: a visit that needs a second trip goes back to scheduled; closed and cancelled are final.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.NEW: frozenset({S.TRIAGED, S.RESOLVED, S.CANCELLED}),
+    S.TRIAGED: frozenset({S.SCHEDULED, S.IN_PROGRESS, S.WAITING_CUSTOMER, S.RESOLVED, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.IN_PROGRESS, S.TRIAGED, S.WAITING_CUSTOMER, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.WAITING_CUSTOMER, S.WAITING_PARTS, S.SCHEDULED, S.RESOLVED}),
+    S.WAITING_CUSTOMER: frozenset({S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
+    S.WAITING_PARTS: frozenset({S.SCHEDULED, S.IN_PROGRESS}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.REOPENED: frozenset({S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS, S.CANCELLED}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+#: What a customer may do to their own request: withdraw it before work starts, answer a question,
+#: confirm the repair (close) or say it is not fixed (reopen).
+CUSTOMER_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.NEW: frozenset({S.CANCELLED}),
+    S.TRIAGED: frozenset({S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.CANCELLED}),
+    S.WAITING_CUSTOMER: frozenset({S.TRIAGED, S.CANCELLED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+}
+
+OPEN_STATUSES = frozenset(s for s in Status if TRANSITIONS[s]) - {S.RESOLVED}
+
+
+def format_ticket_number(prefix: str, local_day: date, sequence: int) -> str:
+    """``FD-20261124-000123``: the brand's prefix, the local day of creation and that day's sequence."""
+    return f"{prefix}-{local_day:%Y%m%d}-{sequence:06d}"
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket list may be narrowed by; every field optional."""
+
+    status: Status | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    channel: Channel | None = None
+    customer_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(eq=False)
+class TicketEvent:
+    """One thing that happened to a ticket: who, when, what, from which state to which."""
+
+    ticket_id: int | None
+    brand_id: int
+    kind: EventKind
+    actor: str
+    at: datetime
+    from_status: Status | None = None
+    to_status: Status | None = None
+    note: str = ""
+    id: int | None = None
+
+
+def _text(value: str, what: str, limit: int, *, required: bool) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput("input.empty", f"{what} must not be empty", field=what)
+    if len(value) > limit:
+        raise InvalidInput("input.too_long", f"{what} is longer than {limit} characters", field=what)
+    return value
+
+
+@dataclass(eq=False)
+class Ticket:
+    """A service request: from the first contact to the closed, rated visit."""
+
+    brand_id: int
+    number: str
+    customer_id: int
+    channel: Channel
+    category: Category
+    subject: str
+    created_at: datetime
+    description: str = ""
+    priority: Priority = Priority.NORMAL
+    unit_id: int | None = None
+    address_id: int | None = None
+    status: Status = Status.NEW
+    updated_at: datetime | None = None
+    id: int | None = None
+    events: list[TicketEvent] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.subject = _text(self.subject, "subject", MAX_SUBJECT, required=True)
+        self.description = _text(self.description, "description", MAX_TEXT, required=False)
+        self.updated_at = self.updated_at or self.created_at
+
+    @classmethod
+    def open(cls, *, actor: Actor, at: datetime, note: str = "", **fields: object) -> Ticket:
+        """Create a ticket in state ``new`` with its ``created`` event."""
+        ticket = cls(created_at=at, **fields)  # type: ignore[arg-type]
+        ticket.events.append(TicketEvent(None, ticket.brand_id, EventKind.CREATED, actor.describe(), at,
+                                         to_status=Status.NEW, note=note))
+        return ticket
+
+    def allowed_next(self, actor: Actor) -> frozenset[Status]:
+        """The states this actor may move the ticket to now."""
+        if actor.read_only:
+            return frozenset()
+        if actor.role is Role.CUSTOMER:
+            return CUSTOMER_TRANSITIONS.get(self.status, frozenset())
+        return TRANSITIONS[self.status]
+
+    def move(self, to: Status, *, actor: Actor, at: datetime, note: str = "") -> TicketEvent:
+        """Move to another state if the table allows it, recording who did it and why."""
+        note = _text(note, "note", MAX_TEXT, required=False)
+        if to not in TRANSITIONS[self.status]:
+            raise Conflict("ticket.illegal_transition",
+                           f"a ticket cannot go from {self.status.value} to {to.value}",
+                           from_status=self.status.value, to_status=to.value)
+        if to not in self.allowed_next(actor):
+            raise Forbidden("ticket.transition_forbidden",
+                            f"a {actor.role.value} may not move a ticket from {self.status.value} "
+                            f"to {to.value}")
+        event = TicketEvent(self.id, self.brand_id, EventKind.TRANSITION, actor.describe(), at,
+                            from_status=self.status, to_status=to, note=note)
+        self.status = to
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def comment(self, text: str, *, actor: Actor, at: datetime) -> TicketEvent:
+        """Add a comment to the history; auditors only read."""
+        if actor.read_only:
+            raise Forbidden("ticket.read_only", "auditors cannot comment")
+        if self.status in (Status.CLOSED, Status.CANCELLED) and actor.is_customer:
+            raise Conflict("ticket.closed", "this request is closed; open a new one or a complaint")
+        text = _text(text, "comment", MAX_TEXT, required=True)
+        event = TicketEvent(self.id, self.brand_id, EventKind.COMMENT, actor.describe(), at, note=text)
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES

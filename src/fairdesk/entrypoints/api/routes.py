@@ -1,0 +1,192 @@
+"""The HTTP API under /api/v1: thin routes that parse, call a service and shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+
+from fairdesk.domain.errors import InvalidInput, NotFound
+from fairdesk.domain.people import Role
+from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
+from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
+from fairdesk.entrypoints.api.schemas import (
+    CommentIn,
+    CustomerIn,
+    CustomerOut,
+    EventOut,
+    Page,
+    ProductIn,
+    TicketIn,
+    TicketOut,
+    TokenIn,
+    TransitionIn,
+    UnitIn,
+    UnitOut,
+    decode_cursor,
+    encode_cursor,
+)
+from fairdesk.services import customers as customer_svc
+from fairdesk.services import identity
+from fairdesk.services import tickets as ticket_svc
+from fairdesk.services.access import access_customer, access_unit, require_role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1")
+
+Limit = Annotated[int, Query(ge=1, le=ticket_svc.MAX_PAGE)]
+Cursor = Annotated[str | None, Query(max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+
+@router.post("/auth/token", tags=["auth"], status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenIn, app: AppDep) -> dict[str, str]:
+    """Exchange a username and password for an API token (shown once)."""
+    user = identity.authenticate(app.uows(), body.username, body.password)
+    return {"token": identity.issue_token(app.uows(), app.clock, user.username, body.name),
+            "token_type": "bearer"}
+
+
+@router.get("/me", tags=["auth"])
+def me(actor: ActorDep) -> dict[str, object]:
+    return {"brand_id": actor.brand_id, "role": actor.role.value, "user_id": actor.user_id,
+            "customer_id": actor.customer_id}
+
+
+# --- customers, products, units -------------------------------------------------------------------
+
+@router.post("/customers", tags=["customers"], status_code=status.HTTP_201_CREATED)
+def create_customer(body: CustomerIn, actor: ActorDep, app: AppDep) -> CustomerOut:
+    customer = customer_svc.create_customer(
+        customer_svc.CreateCustomer(actor, body.name, body.phones, body.addresses), app.uows(), app.clock)
+    return CustomerOut.of(customer, app.clock.tz)
+
+
+@router.get("/customers", tags=["customers"])
+def list_customers(actor: ActorDep, app: AppDep, phone: Annotated[str | None, Query(max_length=32)] = None,
+                   cursor: Cursor = None, limit: Limit = 50) -> Page[CustomerOut]:
+    """Caller lookup by ``phone``, or the brand's customers, newest first."""
+    if phone is not None:
+        found = customer_svc.find_customers_by_phone(app.uows(readonly=True), actor, phone)
+        return Page(items=[CustomerOut.of(c, app.clock.tz) for c in found], next_cursor=None)
+    require_role(actor, Role.AGENT, Role.DISPATCHER, Role.MANAGER, Role.AUDITOR, what="list customers")
+    with app.uows(readonly=True) as uow:
+        rows = uow.customers.page(actor.brand_id, before_id=decode_cursor(cursor), limit=limit)
+        items = [CustomerOut.of(c, app.clock.tz) for c in rows]
+    return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
+
+
+@router.get("/customers/{customer_id}", tags=["customers"])
+def get_customer(customer_id: IdPath, actor: ActorDep, app: AppDep) -> CustomerOut:
+    with app.uows(readonly=True) as uow:
+        return CustomerOut.of(access_customer(uow, actor, customer_id), app.clock.tz)
+
+
+@router.post("/products", tags=["customers"], status_code=status.HTTP_201_CREATED)
+def create_product(body: ProductIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    p = customer_svc.create_product(
+        customer_svc.CreateProduct(actor, body.model, body.name, body.product_line), app.uows())
+    return {"id": p.id, "model": p.model, "name": p.name, "product_line": p.product_line}
+
+
+@router.get("/products", tags=["customers"])
+def list_products(actor: ActorDep, app: AppDep) -> list[dict[str, object]]:
+    with app.uows(readonly=True) as uow:
+        return [{"id": p.id, "model": p.model, "name": p.name, "product_line": p.product_line}
+                for p in uow.products.for_brand(actor.brand_id)]
+
+
+@router.post("/customers/{customer_id}/units", tags=["customers"], status_code=status.HTTP_201_CREATED)
+def register_unit(customer_id: IdPath, body: UnitIn, actor: ActorDep, app: AppDep) -> UnitOut:
+    unit = customer_svc.register_unit(customer_svc.RegisterUnit(
+        actor, customer_id, body.product_model, body.serial_number, body.purchase_date, body.warranty_end),
+        app.uows())
+    return UnitOut.of(unit)
+
+
+@router.get("/customers/{customer_id}/units", tags=["customers"])
+def list_units(customer_id: IdPath, actor: ActorDep, app: AppDep) -> list[UnitOut]:
+    with app.uows(readonly=True) as uow:
+        customer = access_customer(uow, actor, customer_id)
+        return [UnitOut.of(u) for u in uow.units.of_customer(actor.brand_id, customer.id)]
+
+
+@router.get("/units/{unit_id}", tags=["customers"])
+def get_unit(unit_id: IdPath, actor: ActorDep, app: AppDep) -> UnitOut:
+    with app.uows(readonly=True) as uow:
+        return UnitOut.of(access_unit(uow, actor, unit_id))
+
+
+# --- tickets ----------------------------------------------------------------------------------------
+
+@router.post("/tickets", tags=["tickets"], status_code=status.HTTP_201_CREATED,
+             responses={200: {"description": "Replayed: this Idempotency-Key already created the ticket"}})
+def create_ticket(body: TicketIn, actor: ActorDep, app: AppDep, response: Response,
+                  idempotency_key: IdempotencyKey = None) -> TicketOut:
+    """Open a service request; its number is in the answer. Send an ``Idempotency-Key`` to retry safely."""
+    cmd = ticket_svc.OpenTicket(actor=actor, customer_id=body.customer_id, channel=body.channel,
+                                category=body.category, subject=body.subject, description=body.description,
+                                priority=body.priority, unit_id=body.unit_id, address_id=body.address_id)
+    ticket, replayed = ticket_svc.open_ticket(cmd, app.uows, app.clock, idempotency_key)
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return TicketOut.of(ticket, actor, app.clock.tz)
+
+
+@router.get("/tickets", tags=["tickets"])
+def list_tickets(actor: ActorDep, app: AppDep,
+                 status_: Annotated[Status | None, Query(alias="status")] = None,
+                 category: Category | None = None, priority: Priority | None = None,
+                 channel: Channel | None = None,
+                 customer_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+                 created_from: datetime | None = None, created_to: datetime | None = None,
+                 cursor: Cursor = None, limit: Limit = 50) -> Page[TicketOut]:
+    """Tickets newest first, filtered; follow ``next_cursor`` for the next page."""
+    for name, value in (("created_from", created_from), ("created_to", created_to)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput("input.invalid", f"{name} needs a UTC offset", field=name)
+    flt = TicketFilter(status=status_, category=category, priority=priority, channel=channel,
+                       customer_id=customer_id, created_from=created_from, created_to=created_to)
+    rows = ticket_svc.list_tickets(app.uows(readonly=True), actor, flt, before_id=decode_cursor(cursor),
+                                   limit=limit)
+    return Page(items=[TicketOut.of(t, actor, app.clock.tz) for t in rows],
+                next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
+
+
+@router.get("/tickets/by-number/{number}", tags=["tickets"])
+def get_ticket_by_number(number: Annotated[str, Path(max_length=32)], actor: ActorDep,
+                         app: AppDep) -> TicketOut:
+    with app.uows(readonly=True) as uow:
+        ticket = uow.tickets.by_number(actor.brand_id, number)
+        if ticket is None or (actor.is_customer and ticket.customer_id != actor.customer_id):
+            raise NotFound("ticket.not_found", f"no ticket {number}")
+        return TicketOut.of(ticket, actor, app.clock.tz)
+
+
+@router.get("/tickets/{ticket_id}", tags=["tickets"])
+def get_ticket(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> TicketOut:
+    ticket, _ = ticket_svc.ticket_history(app.uows(readonly=True), actor, ticket_id)
+    return TicketOut.of(ticket, actor, app.clock.tz)
+
+
+@router.get("/tickets/{ticket_id}/events", tags=["tickets"])
+def ticket_events(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> list[EventOut]:
+    _, events = ticket_svc.ticket_history(app.uows(readonly=True), actor, ticket_id)
+    return [EventOut.of(e, app.clock.tz) for e in events]
+
+
+@router.post("/tickets/{ticket_id}/transitions", tags=["tickets"])
+def transition_ticket(ticket_id: IdPath, body: TransitionIn, actor: ActorDep, app: AppDep) -> TicketOut:
+    ticket = ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, ticket_id, body.to, body.note),
+                                    app.uows(), app.clock)
+    return TicketOut.of(ticket, actor, app.clock.tz)
+
+
+@router.post("/tickets/{ticket_id}/comments", tags=["tickets"], status_code=status.HTTP_201_CREATED)
+def comment_ticket(ticket_id: IdPath, body: CommentIn, actor: ActorDep, app: AppDep) -> EventOut:
+    event = ticket_svc.comment_ticket(ticket_svc.Comment(actor, ticket_id, body.text), app.uows(), app.clock)
+    return EventOut.of(event, app.clock.tz)

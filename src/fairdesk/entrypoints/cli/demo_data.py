@@ -1,0 +1,96 @@
+"""Demo data for `fairdesk demo`: a safe maker's after-sales desk, built through the real services."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fairdesk.bootstrap import App
+from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.tickets import Category, Channel, Priority, Status
+from fairdesk.services import customers as customer_svc
+from fairdesk.services import identity
+from fairdesk.services import tickets as ticket_svc
+
+__all__ = ["DEMO_BRAND", "DEMO_PASSWORDS", "load_demo"]
+
+DEMO_BRAND = "angu"
+
+#: username → (role, password). Printed by `fairdesk demo`; for a local demo only.
+DEMO_PASSWORDS: dict[str, tuple[str, str]] = {
+    "manager": ("manager", "demo-manager"),
+    "agent": ("agent", "demo-agent"),
+    "dispatcher": ("dispatcher", "demo-dispatcher"),
+    "technician": ("technician", "demo-technician"),
+    "auditor": ("auditor", "demo-auditor"),
+    "customer": ("customer", "demo-customer"),
+}
+
+_NAMES = {"manager": "王经理", "agent": "李客服", "dispatcher": "赵调度", "technician": "陈师傅",
+          "auditor": "审计员", "customer": "张伟"}
+
+_PRODUCTS = [
+    ("AG-3050", "家用电子密码保险柜 3050", "home-safe"),
+    ("AG-D80", "指纹识别保险柜 D80", "fingerprint-safe"),
+    ("AG-F120", "防火防盗保险柜 F120", "fire-safe"),
+]
+
+# Addresses written the way customers write them, in places from the brand's service-area list.
+_CUSTOMERS = [
+    ("张伟", "13800138000", "福建省漳州市漳浦县绥安镇府前街18号", "AG-3050", "AG3050-24-000117"),
+    ("李娜", "13912345678", "广东省深圳市宝安区新安街道创业一路66号", "AG-D80", "AGD80-25-004521"),
+    ("王芳", "15011112222", "北京市朝阳区建国路88号SOHO现代城2号楼", "AG-F120", "AGF120-23-000890"),
+    ("刘洋", "18633334444", "河南省郑州市中原区建设西路200号", "AG-3050", "AG3050-25-007723"),
+    ("陈静", "17755556666", "广东省中山市石岐街道孙文中路100号", "AG-D80", "AGD80-24-001202"),
+]
+
+_TICKETS = [
+    # (customer index, category, priority, subject, moves)
+    (0, Category.REPAIR, Priority.HIGH, "密码面板无反应，无法开箱", [Status.TRIAGED, Status.SCHEDULED]),
+    (1, Category.REPAIR, Priority.NORMAL, "指纹识别失败率高", [Status.TRIAGED, Status.SCHEDULED,
+                                                         Status.IN_PROGRESS, Status.WAITING_PARTS]),
+    (2, Category.INSTALLATION, Priority.NORMAL, "新购保险柜上门安装固定", [Status.TRIAGED]),
+    (3, Category.MAINTENANCE, Priority.LOW, "年度保养预约", []),
+    (4, Category.CONSULTATION, Priority.NORMAL, "应急钥匙丢失如何补办", [Status.RESOLVED, Status.CLOSED]),
+    (0, Category.REPAIR, Priority.NORMAL, "更换电池后仍提示低电量", [Status.TRIAGED, Status.IN_PROGRESS,
+                                                            Status.RESOLVED]),
+]
+
+
+def load_demo(wired: App) -> bool:
+    """Load the demo brand once; returns False when it is already there."""
+    uows, clock = wired.uows, wired.clock
+    with uows(readonly=True) as uow:
+        if uow.brands.by_code(DEMO_BRAND):
+            return False
+    brand = identity.create_brand(uows(), clock, code=DEMO_BRAND, name="安固保险柜", ticket_prefix="AG")
+    # A second brand, so that tenant isolation can be seen in the demo too.
+    identity.create_brand(uows(), clock, code="acme", name="Acme Appliances", ticket_prefix="AC")
+    operator = Actor(brand_id=brand.id, role=Role.MANAGER, label="demo-loader")
+    for model, name, line in _PRODUCTS:
+        customer_svc.create_product(customer_svc.CreateProduct(operator, model, name, line), uows())
+    today = clock.now().astimezone(clock.tz).date()
+    customers = []
+    for i, (name, phone, address, model, serial) in enumerate(_CUSTOMERS):
+        c = customer_svc.create_customer(customer_svc.CreateCustomer(operator, name, [phone], [address]),
+                                         uows(), clock)
+        bought = today - timedelta(days=200 + 150 * i)
+        unit = customer_svc.register_unit(customer_svc.RegisterUnit(
+            operator, c.id, model, serial, bought, date(bought.year + 3, bought.month, 1)), uows())
+        customers.append((c, unit))
+    for username, (role, password) in DEMO_PASSWORDS.items():
+        identity.create_user(identity.CreateUser(
+            brand_code=DEMO_BRAND, username=username, display_name=_NAMES[username], role=Role(role),
+            password=password, customer_id=customers[0][0].id if role == "customer" else None),
+            uows(), clock)
+    identity.create_user(identity.CreateUser(brand_code="acme", username="acme-manager",
+                                             display_name="Acme manager", role=Role.MANAGER,
+                                             password="demo-acme-manager", language="en"), uows(), clock)
+    agent = Actor(brand_id=brand.id, role=Role.AGENT, label="agent:agent")
+    for idx, category, priority, subject, moves in _TICKETS:
+        customer, unit = customers[idx]
+        ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
+            actor=agent, customer_id=customer.id, channel=Channel.HOTLINE, category=category, subject=subject,
+            priority=priority, unit_id=unit.id, address_id=customer.addresses[0].id), uows, clock)
+        for to in moves:
+            ticket_svc.move_ticket(ticket_svc.MoveTicket(agent, ticket.id, to), uows(), clock)
+    return True

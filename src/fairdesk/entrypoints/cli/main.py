@@ -1,0 +1,343 @@
+"""The `fairdesk` command: serve, demo, database, tickets, users. Errors exit 2 with the reason."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from fairdesk.bootstrap import App, bootstrap
+from fairdesk.config import Settings, SettingsError, load_settings
+from fairdesk.domain.errors import DomainError, NotFound
+from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.tickets import Category, Channel, Priority, Status, Ticket, TicketFilter
+from fairdesk.services import customers as customer_svc
+from fairdesk.services import identity
+from fairdesk.services import tickets as ticket_svc
+
+app = typer.Typer(help="fairdesk — after-sales service, fair to the consumer.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+ticket_app = typer.Typer(help="Service requests (tickets).", no_args_is_help=True)
+user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+brand_app = typer.Typer(help="Brands.", no_args_is_help=True)
+customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
+                  (customer_app, "customer")):
+    app.add_typer(sub, name=name)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+BrandOpt = Annotated[str, typer.Option("--brand", help="Brand code.")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user (default: an operator with "
+                                                        "manager rights for the brand).")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def reasons() -> Iterator[None]:
+    """Domain errors become `error: <code>: <detail>` and exit status 2, never a traceback."""
+    try:
+        yield
+    except DomainError as exc:
+        fail(f"{exc.code}: {exc.detail}" if exc.detail else exc.code)
+
+
+def _wired() -> App:
+    """Settings for commands that only touch the database: they sign nothing, so need no secret key."""
+    no_secret = not os.environ.get("FAIRDESK_SECRET_KEY")
+    return bootstrap(_settings(demo=True) if no_secret else _settings())
+
+
+def _actor(wired: App, brand_code: str, as_user: str | None) -> Actor:
+    with wired.uows(readonly=True) as uow:
+        brand = uow.brands.by_code(brand_code)
+        if brand is None:
+            raise NotFound("brand.not_found", f"no brand {brand_code!r}")
+        if as_user is None:
+            return Actor(brand_id=brand.id, role=Role.MANAGER, label=f"cli:{getpass.getuser()}")
+        user = uow.users.by_username(as_user)
+        if user is None or user.brand_id != brand.id:
+            raise NotFound("user.not_found", f"no user {as_user!r} in brand {brand_code!r}")
+        return identity.actor_for(user)
+
+
+def _emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        human()
+
+
+def _ticket_dict(ticket: Ticket, wired: App) -> dict[str, Any]:
+    tz = wired.clock.tz
+    return {"id": ticket.id, "number": ticket.number, "status": ticket.status.value,
+            "category": ticket.category.value, "priority": ticket.priority.value,
+            "channel": ticket.channel.value, "subject": ticket.subject, "customer_id": ticket.customer_id,
+            "unit_id": ticket.unit_id, "created_at": ticket.created_at.astimezone(tz).isoformat(),
+            "updated_at": ticket.updated_at.astimezone(tz).isoformat()}
+
+
+# --- serving -----------------------------------------------------------------------------------------
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+          log_level: Annotated[str, typer.Option()] = "warning") -> None:
+    """Serve the API and the web pages (configure with FAIRDESK_* variables)."""
+    import uvicorn
+
+    settings = _settings()  # refuse to start on a bad configuration, before forking workers
+    from fairdesk.adapters.db.migrate import current_revision, head_revision
+
+    if current_revision(settings.database_url) != head_revision(settings.database_url):
+        fail("the database schema is not up to date: run `fairdesk db upgrade` first")
+    uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, proxy_headers=False)
+
+
+@app.command()
+def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+         host: Annotated[str, typer.Option()] = "127.0.0.1",
+         directory: Annotated[Path, typer.Option("--dir", help="Where the demo database lives.")] = Path("."),
+         no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the demo data.")] = False,
+         ) -> None:
+    """Create a SQLite demo database with a demo brand, users for every role and tickets, then serve it."""
+    from fairdesk.adapters.db.migrate import upgrade
+    from fairdesk.entrypoints.cli.demo_data import DEMO_PASSWORDS, load_demo
+
+    directory.mkdir(parents=True, exist_ok=True)
+    db_path = (directory / "fairdesk-demo.db").resolve()
+    secret_file = directory / ".fairdesk-demo-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    os.environ.update(FAIRDESK_DATABASE_URL=f"sqlite:///{db_path}", FAIRDESK_DEMO="true",
+                      FAIRDESK_SECRET_KEY=secret_file.read_text().strip(), FAIRDESK_LOG_FORMAT="console")
+    settings = _settings()
+    upgrade(settings.database_url)
+    wired = bootstrap(settings)
+    created = load_demo(wired)
+    typer.echo(f"demo database: {db_path} ({'created' if created else 'already there'})")
+    typer.echo(f"open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    typer.echo("demo users (username / password):")
+    for username, (role, password) in DEMO_PASSWORDS.items():
+        typer.echo(f"  {role:<11} {username:<16} {password}")
+    if not no_serve:
+        import uvicorn
+
+        uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port,
+                    log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database (FAIRDESK_DATABASE_URL) to the newest schema."""
+    from fairdesk.adapters.db.migrate import current_revision, upgrade
+
+    url = _wired().settings.database_url
+    try:
+        upgrade(url, revision)
+    except Exception as exc:  # noqa: BLE001 — Alembic and drivers raise many types; all mean "could not"
+        fail(f"migration failed: {type(exc).__name__}: {exc}".splitlines()[0])
+    typer.echo(f"database at revision {current_revision(url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest one."""
+    from fairdesk.adapters.db.migrate import current_revision, head_revision
+
+    url = _wired().settings.database_url
+    typer.echo(f"current {current_revision(url)} head {head_revision(url)}")
+
+
+# --- brands, users, customers ------------------------------------------------------------------------
+
+@brand_app.command("create")
+def brand_create(code: str, name: str, prefix: Annotated[str, typer.Option()] = "FD",
+                 as_json: JsonOpt = False) -> None:
+    """Create a brand."""
+    wired = _wired()
+    with reasons():
+        brand = identity.create_brand(wired.uows(), wired.clock, code=code, name=name, ticket_prefix=prefix)
+    _emit(as_json, {"id": brand.id, "code": brand.code, "name": brand.name},
+          lambda: typer.echo(f"brand {brand.code} created (id {brand.id})"))
+
+
+@user_app.command("create")
+def user_create(username: str, brand: BrandOpt,
+                role: Annotated[Role, typer.Option(case_sensitive=False)],
+                display_name: Annotated[str | None, typer.Option("--name")] = None,
+                customer: Annotated[int | None, typer.Option(help="Customer id, for a customer user.")] = None,
+                password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                             help="Read the password from stdin.")] = False,
+                language: Annotated[str, typer.Option()] = "zh-CN",
+                as_json: JsonOpt = False) -> None:
+    """Create a user; the password is read from stdin (--password-stdin) or prompted for."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        fail("give the password with --password-stdin")
+    wired = _wired()
+    with reasons():
+        user = identity.create_user(identity.CreateUser(
+            brand_code=brand, username=username, display_name=display_name or username, role=role,
+            password=password, customer_id=customer, language=language), wired.uows(), wired.clock)
+    _emit(as_json, {"id": user.id, "username": user.username, "role": user.role.value},
+          lambda: typer.echo(f"user {user.username} ({user.role.value}) created"))
+
+
+@user_app.command("token")
+def user_token(username: str, name: Annotated[str, typer.Option()] = "cli") -> None:
+    """Issue an API token for a user and print it (it is shown only once)."""
+    wired = _wired()
+    with reasons():
+        typer.echo(identity.issue_token(wired.uows(), wired.clock, username, name))
+
+
+@customer_app.command("create")
+def customer_create(brand: BrandOpt, name: Annotated[str, typer.Option()],
+                    phone: Annotated[list[str], typer.Option(help="Phone number (repeatable).")],
+                    address: Annotated[list[str] | None, typer.Option(help="Address (repeatable).")] = None,
+                    as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Record a customer."""
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        c = customer_svc.create_customer(customer_svc.CreateCustomer(actor, name, phone, address or []),
+                                         wired.uows(), wired.clock)
+    _emit(as_json, {"id": c.id, "name": c.name, "phones": [p.e164 for p in c.phones]},
+          lambda: typer.echo(f"customer {c.id} {c.name} created"))
+
+
+# --- tickets -----------------------------------------------------------------------------------------
+
+@ticket_app.command("create")
+def ticket_create(brand: BrandOpt, customer: Annotated[int, typer.Option(min=1)],
+                  subject: Annotated[str, typer.Option()],
+                  category: Annotated[Category, typer.Option(case_sensitive=False)] = Category.REPAIR,
+                  description: Annotated[str, typer.Option()] = "",
+                  priority: Annotated[Priority, typer.Option(case_sensitive=False)] = Priority.NORMAL,
+                  channel: Annotated[Channel, typer.Option(case_sensitive=False)] = Channel.HOTLINE,
+                  unit: Annotated[int | None, typer.Option(min=1)] = None,
+                  idempotency_key: Annotated[str | None, typer.Option()] = None,
+                  as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Open a ticket and print its number."""
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        ticket, replayed = ticket_svc.open_ticket(ticket_svc.OpenTicket(
+            actor=actor, customer_id=customer, channel=channel, category=category, subject=subject,
+            description=description, priority=priority, unit_id=unit), wired.uows, wired.clock,
+            idempotency_key)
+    _emit(as_json, _ticket_dict(ticket, wired) | {"replayed": replayed},
+          lambda: typer.echo(f"{ticket.number} (id {ticket.id}) {'replayed' if replayed else 'created'}"))
+
+
+@ticket_app.command("list")
+def ticket_list(brand: BrandOpt,
+                status: Annotated[Status | None, typer.Option(case_sensitive=False)] = None,
+                category: Annotated[Category | None, typer.Option(case_sensitive=False)] = None,
+                customer: Annotated[int | None, typer.Option(min=1)] = None,
+                limit: Annotated[int, typer.Option(min=1, max=ticket_svc.MAX_PAGE)] = 50,
+                before: Annotated[int | None, typer.Option(min=1, help="Only ids below this.")] = None,
+                as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """List tickets, newest first."""
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        rows = ticket_svc.list_tickets(wired.uows(readonly=True), actor,
+                                       TicketFilter(status=status, category=category, customer_id=customer),
+                                       before_id=before, limit=limit)
+
+    def human() -> None:
+        for tk in rows:
+            typer.echo(f"{tk.id:>8}  {tk.number}  {tk.status.value:<16} {tk.category.value:<13} {tk.subject}")
+
+    _emit(as_json, [_ticket_dict(tk, wired) for tk in rows], human)
+
+
+def _find_ticket_id(wired: App, actor: Actor, ref: str) -> int:
+    if ref.isdigit():
+        return int(ref)
+    with wired.uows(readonly=True) as uow:
+        ticket = uow.tickets.by_number(actor.brand_id, ref)
+    if ticket is None:
+        raise NotFound("ticket.not_found", f"no ticket {ref}")
+    return ticket.id
+
+
+@ticket_app.command("show")
+def ticket_show(ref: Annotated[str, typer.Argument(help="Ticket id or number.")], brand: BrandOpt,
+                as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Show a ticket and its whole history."""
+    wired = _wired()
+    tz = wired.clock.tz
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        ticket, events = ticket_svc.ticket_history(wired.uows(readonly=True), actor,
+                                                   _find_ticket_id(wired, actor, ref))
+    history = [{"at": e.at.astimezone(tz).isoformat(), "kind": e.kind.value, "actor": e.actor,
+                "from": e.from_status.value if e.from_status else None,
+                "to": e.to_status.value if e.to_status else None, "note": e.note} for e in events]
+
+    def human() -> None:
+        typer.echo(f"{ticket.number}  {ticket.subject}\nstatus {ticket.status.value}  category "
+                   f"{ticket.category.value}  priority {ticket.priority.value}  channel {ticket.channel.value}")
+        for h in history:
+            move = f"{h['from'] or ''} -> {h['to']}" if h["to"] else ""
+            typer.echo(f"  {h['at']}  {h['kind']:<10} {move:<28} {h['actor']}  {h['note']}")
+
+    _emit(as_json, _ticket_dict(ticket, wired) | {"events": history}, human)
+
+
+@ticket_app.command("move")
+def ticket_move(ref: Annotated[str, typer.Argument(help="Ticket id or number.")],
+                to: Annotated[Status, typer.Argument(case_sensitive=False)], brand: BrandOpt,
+                note: Annotated[str, typer.Option()] = "", as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Move a ticket to another state (the allowed moves are the state machine's table)."""
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        ticket = ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, _find_ticket_id(wired, actor, ref), to, note),
+                                        wired.uows(), wired.clock)
+    _emit(as_json, _ticket_dict(ticket, wired),
+          lambda: typer.echo(f"{ticket.number} is now {ticket.status.value}"))
+
+
+@ticket_app.command("comment")
+def ticket_comment(ref: Annotated[str, typer.Argument(help="Ticket id or number.")], text: str,
+                   brand: BrandOpt, as_user: AsOpt = None) -> None:
+    """Add a comment to a ticket's history."""
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        ticket_svc.comment_ticket(ticket_svc.Comment(actor, _find_ticket_id(wired, actor, ref), text),
+                                  wired.uows(), wired.clock)
+    typer.echo("comment added")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

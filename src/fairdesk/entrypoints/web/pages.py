@@ -1,0 +1,178 @@
+"""Server-rendered pages: login, language, staff tickets, a ticket's page, the customer's requests."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from fairdesk.bootstrap import App
+from fairdesk.domain.errors import DomainError, Forbidden, Unauthenticated
+from fairdesk.domain.people import Actor
+from fairdesk.domain.tickets import Status, TicketFilter
+from fairdesk.entrypoints.api.problems import request_language
+from fairdesk.i18n import LANGUAGES, problem_title, t
+from fairdesk.services import identity
+from fairdesk.services import tickets as ticket_svc
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PAGE = 50
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; turned into a redirect to /login."""
+
+
+def _app(request: Request) -> App:
+    return request.app.state.fairdesk
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    if not token or not secrets.compare_digest(token, request.session.get("csrf", "")):
+        raise Forbidden("access.csrf", "the form's security token does not match; reload the page")
+
+
+def page_actor(request: Request) -> Actor:
+    uid = request.session.get("uid")
+    if not isinstance(uid, int):
+        raise LoginRequired
+    with _app(request).uows(readonly=True) as uow:
+        user = uow.users.get(uid)
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired
+    request.state.user = user
+    return identity.actor_for(user)
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = request_language(request)
+    return templates.TemplateResponse(request, name, {
+        "lang": lang, "languages": LANGUAGES, "_": lambda s: t(s, lang), "csrf": _csrf(request),
+        "user": getattr(request.state, "user", None), "tz": _app(request).clock.tz, **ctx,
+    }, status_code=status_code)
+
+
+def _error_page(request: Request, exc: DomainError, status_code: int) -> HTMLResponse:
+    lang = request_language(request)
+    return render(request, "error.html", status_code=status_code,
+                  title=problem_title(exc.code, status_code, lang), detail=exc.detail, code=exc.code)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return RedirectResponse("/tickets" if request.session.get("uid") else "/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, username: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=256)], csrf: Annotated[str, Form(max_length=64)] = "",
+          ) -> Response:
+    try:
+        _check_csrf(request, csrf)
+        user = identity.authenticate(_app(request).uows(), username, password)
+    except (Unauthenticated, Forbidden) as exc:
+        return render(request, "login.html", status_code=401 if isinstance(exc, Unauthenticated) else 403,
+                      error=problem_title(exc.code, 401, request_language(request)), username=username)
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["csrf"] = secrets.token_urlsafe(24)
+    response = RedirectResponse("/my" if user.customer_id else "/tickets", status_code=303)
+    if "lang" not in request.cookies:
+        response.set_cookie("lang", user.language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    _check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request, next: Annotated[str, Query(max_length=200)] = "/") -> Response:
+    # Only local paths: an open redirect would turn the language link into a phishing tool.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie("lang", code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+def ticket_list(request: Request, actor: PageActor,
+                status: Annotated[Status | None, Query()] = None,
+                before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> Response:
+    if actor.is_customer:
+        return RedirectResponse("/my", status_code=303)
+    rows = ticket_svc.list_tickets(_app(request).uows(readonly=True), actor, TicketFilter(status=status),
+                                   before_id=before, limit=PAGE)
+    return render(request, "tickets.html", tickets=rows, statuses=list(Status), status=status,
+                  older=rows[-1].id if len(rows) == PAGE else None)
+
+
+@router.get("/my", response_class=HTMLResponse)
+def my_requests(request: Request, actor: PageActor,
+                before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> Response:
+    rows = ticket_svc.list_tickets(_app(request).uows(readonly=True), actor, TicketFilter(),
+                                   before_id=before, limit=PAGE)
+    return render(request, "my.html", tickets=rows, older=rows[-1].id if len(rows) == PAGE else None)
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
+    try:
+        ticket, events = ticket_svc.ticket_history(_app(request).uows(readonly=True), actor, ticket_id)
+    except DomainError as exc:
+        return _error_page(request, exc, 404)
+    return render(request, "ticket.html", ticket=ticket, events=events,
+                  allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only)
+
+
+@router.post("/tickets/{ticket_id}/move", response_class=HTMLResponse)
+def ticket_move(request: Request, actor: PageActor, ticket_id: int, to: Annotated[Status, Form()],
+                note: Annotated[str, Form(max_length=10_000)] = "",
+                csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, ticket_id, to, note), app.uows(), app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 409 if exc.code.startswith("ticket.") else 403)
+    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/tickets/{ticket_id}/comment", response_class=HTMLResponse)
+def ticket_comment(request: Request, actor: PageActor, ticket_id: int,
+                   text: Annotated[str, Form(max_length=10_000)],
+                   csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        ticket_svc.comment_ticket(ticket_svc.Comment(actor, ticket_id, text), app.uows(), app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 422 if exc.code.startswith("input.") else 403)
+    return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)

@@ -1,0 +1,139 @@
+"""Interface texts in zh-CN (the default) and English, and the choice of language for a request."""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGES", "negotiate", "problem_title", "t"]
+
+LANGUAGES = ("zh-CN", "en")
+
+#: Titles of problems by error code; a code's prefix ("ticket.") or its HTTP status is the fallback.
+PROBLEM_TITLES: dict[str, tuple[str, str]] = {
+    "input.invalid": ("输入无效", "Invalid input"),
+    "input.empty": ("内容不能为空", "A required value is empty"),
+    "input.too_long": ("内容过长", "A value is too long"),
+    "input.too_many": ("条目过多", "Too many items"),
+    "input.limit": ("分页大小无效", "Invalid page size"),
+    "input.cursor": ("分页游标无效", "Invalid page cursor"),
+    "request.too_large": ("请求体过大", "Request body too large"),
+    "request.malformed": ("请求格式错误", "Malformed request"),
+    "route.not_found": ("地址不存在", "No such endpoint"),
+    "route.method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "auth.required": ("需要登录", "Authentication required"),
+    "auth.bad_token": ("令牌无效", "Invalid token"),
+    "auth.bad_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "access.role": ("无权执行此操作", "Not allowed for your role"),
+    "access.forbidden": ("无权访问", "Forbidden"),
+    "access.csrf": ("表单已过期，请刷新后重试", "The form expired; reload and try again"),
+    "ticket.not_found": ("工单不存在", "Ticket not found"),
+    "ticket.illegal_transition": ("不允许的状态变更", "Transition not allowed"),
+    "ticket.transition_forbidden": ("无权执行该状态变更", "You may not make this transition"),
+    "ticket.read_only": ("只读账号不能修改", "Read-only account"),
+    "ticket.closed": ("工单已关闭", "The ticket is closed"),
+    "ticket.unit_not_customers": ("该产品不属于此客户", "The unit belongs to another customer"),
+    "ticket.address_not_customers": ("该地址不属于此客户", "The address belongs to another customer"),
+    "customer.not_found": ("客户不存在", "Customer not found"),
+    "customer.invalid_phone": ("电话号码无效", "Invalid phone number"),
+    "customer.phone_required": ("至少需要一个电话号码", "At least one phone number is required"),
+    "unit.not_found": ("产品登记不存在", "Unit not found"),
+    "unit.serial_registered": ("该序列号已登记", "Serial number already registered"),
+    "unit.warranty_before_purchase": ("保修截止日期早于购买日期", "Warranty ends before purchase"),
+    "product.not_found": ("产品型号不存在", "Product model not found"),
+    "product.exists": ("产品型号已存在", "Product model exists"),
+    "idempotency.key_reused": ("幂等键已用于其他请求", "Idempotency key used for a different request"),
+    "idempotency.invalid_key": ("幂等键无效", "Invalid idempotency key"),
+    "idempotency.in_progress": ("相同请求正在处理中", "The same request is being processed"),
+    "user.exists": ("用户名已存在", "Username taken"),
+    "user.weak_password": ("密码太短", "Password too short"),
+    "brand.not_found": ("品牌不存在", "Brand not found"),
+    "service.unavailable": ("服务暂时不可用", "Service temporarily unavailable"),
+    "server.error": ("服务器内部错误", "Internal server error"),
+}
+
+_BY_STATUS: dict[int, tuple[str, str]] = {
+    400: ("请求无效", "Bad request"),
+    401: ("需要登录", "Authentication required"),
+    403: ("无权访问", "Forbidden"),
+    404: ("未找到", "Not found"),
+    405: ("不支持该请求方法", "Method not allowed"),
+    409: ("与当前状态冲突", "Conflict"),
+    413: ("请求体过大", "Request body too large"),
+    422: ("输入无效", "Invalid input"),
+    429: ("请求过于频繁", "Too many requests"),
+    500: ("服务器内部错误", "Internal server error"),
+    503: ("服务暂时不可用", "Service temporarily unavailable"),
+}
+
+#: Page texts. Keys are short English phrases so templates stay readable.
+UI: dict[str, str] = {
+    "fairdesk": "fairdesk 售后服务",
+    "Log in": "登录",
+    "Log out": "退出",
+    "Username": "用户名",
+    "Password": "密码",
+    "Tickets": "工单",
+    "My requests": "我的服务请求",
+    "Ticket": "工单",
+    "Number": "编号",
+    "Status": "状态",
+    "Category": "类别",
+    "Priority": "优先级",
+    "Channel": "渠道",
+    "Subject": "主题",
+    "Description": "描述",
+    "Created": "创建时间",
+    "Updated": "更新时间",
+    "Customer": "客户",
+    "History": "处理记录",
+    "Move to": "变更为",
+    "Note": "备注",
+    "Save": "保存",
+    "Comment": "留言",
+    "Add comment": "添加留言",
+    "All": "全部",
+    "Filter": "筛选",
+    "Older": "更早",
+    "No tickets yet.": "暂无工单。",
+    "Wrong username or password": "用户名或密码错误",
+    "Language": "语言",
+    "Signed in as": "当前用户",
+    "comment": "留言",
+    "created": "创建",
+    "transition": "状态变更",
+    "Next steps": "可执行操作",
+    "None": "无",
+    "Back to list": "返回列表",
+    # statuses
+    "new": "新建", "triaged": "已受理", "scheduled": "已预约", "in_progress": "处理中",
+    "waiting_customer": "等待客户", "waiting_parts": "等待配件", "resolved": "已解决",
+    "closed": "已关闭", "cancelled": "已取消", "reopened": "已重开",
+    # categories, channels, priorities
+    "repair": "维修", "installation": "安装", "maintenance": "保养", "consultation": "咨询",
+    "plan_change": "服务计划变更", "complaint": "投诉",
+    "hotline": "热线", "web": "网页", "api": "接口", "chat": "在线客服",
+    "low": "低", "normal": "普通", "high": "高", "urgent": "紧急",
+}
+
+
+def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str | None,
+              default: str = "zh-CN") -> str:
+    """?lang= wins, then the cookie, then Accept-Language (English only when asked first), then the default."""
+    for candidate in (query_lang, cookie_lang):
+        if candidate in LANGUAGES:
+            return candidate
+    if accept_language:
+        first = accept_language.split(",")[0].split(";")[0].strip().lower()
+        if first.startswith("en"):
+            return "en"
+        if first.startswith("zh"):
+            return "zh-CN"
+    return default
+
+
+def problem_title(code: str, status: int, lang: str) -> str:
+    pair = PROBLEM_TITLES.get(code) or _BY_STATUS.get(status) or _BY_STATUS[500]
+    return pair[0] if lang == "zh-CN" else pair[1]
+
+
+def t(text: str, lang: str) -> str:
+    """The page text in the language; English is the key itself."""
+    return UI.get(text, text) if lang == "zh-CN" else text

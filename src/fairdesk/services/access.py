@@ -1,0 +1,41 @@
+"""Access checks, once, in one place: whatever a user may not see is 'not found' to them."""
+
+from __future__ import annotations
+
+from fairdesk.domain.customers import Customer, Unit
+from fairdesk.domain.errors import Forbidden, NotFound
+from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.tickets import Ticket
+from fairdesk.services.ports import UnitOfWork
+
+__all__ = ["access_customer", "access_ticket", "access_unit", "require_role"]
+
+
+def require_role(actor: Actor, *roles: Role, what: str) -> None:
+    """Refuse with 403 unless the actor has one of the roles."""
+    if actor.role not in roles:
+        raise Forbidden("access.role", f"a {actor.role.value} may not {what}")
+
+
+def access_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """Staff see their brand's tickets; a customer sees only their own."""
+    ticket = uow.tickets.get(actor.brand_id, ticket_id, for_update=for_update)
+    if ticket is None or (actor.is_customer and ticket.customer_id != actor.customer_id):
+        raise NotFound("ticket.not_found", f"no ticket {ticket_id}")
+    return ticket
+
+
+def access_customer(uow: UnitOfWork, actor: Actor, customer_id: int) -> Customer:
+    """Staff see their brand's customers; a customer sees only their own record."""
+    customer = uow.customers.get(actor.brand_id, customer_id)
+    if customer is None or (actor.is_customer and customer.id != actor.customer_id):
+        raise NotFound("customer.not_found", f"no customer {customer_id}")
+    return customer
+
+
+def access_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> Unit:
+    """A unit is visible to whoever may see its owner."""
+    unit = uow.units.get(actor.brand_id, unit_id)
+    if unit is None or (actor.is_customer and unit.customer_id != actor.customer_id):
+        raise NotFound("unit.not_found", f"no unit {unit_id}")
+    return unit

@@ -1,0 +1,29 @@
+"""The injected clock: services never read the system time themselves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+__all__ = ["SHANGHAI", "Clock", "SystemClock"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    """Gives the current time (aware, UTC) and the business timezone times are shown in."""
+
+    tz: ZoneInfo
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def __init__(self, tz: ZoneInfo = SHANGHAI) -> None:
+        self.tz = tz
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

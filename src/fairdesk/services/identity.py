@@ -1,0 +1,131 @@
+"""Brands, users, passwords (argon2) and API tokens: who is acting."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from fairdesk.domain.people import Actor, ApiToken, Brand, Role, User
+from fairdesk.services.clock import Clock
+from fairdesk.services.ports import UnitOfWork
+
+__all__ = [
+    "CreateUser",
+    "actor_for",
+    "actor_from_token",
+    "authenticate",
+    "create_brand",
+    "create_user",
+    "hash_token",
+    "issue_token",
+]
+
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "fd_"
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the response time the same either way.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_token(raw: str) -> str:
+    """Tokens are 256-bit random values, so a plain SHA-256 is a safe, fast lookup key."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(brand_id=user.brand_id, role=user.role, user_id=user.id, customer_id=user.customer_id,
+                 label=f"{user.role.value}:{user.username}")
+
+
+def create_brand(uow: UnitOfWork, clock: Clock, *, code: str, name: str, ticket_prefix: str = "FD") -> Brand:
+    with uow:
+        if uow.brands.by_code(code):
+            raise Conflict("brand.exists", f"brand {code!r} exists")
+        brand = Brand(code=code, name=name, ticket_prefix=ticket_prefix, created_at=clock.now())
+        uow.brands.add(brand)
+        uow.commit()
+    return brand
+
+
+@dataclass(frozen=True)
+class CreateUser:
+    brand_code: str
+    username: str
+    display_name: str
+    role: Role
+    password: str | None = None
+    customer_id: int | None = None
+    language: str = "zh-CN"
+
+
+def create_user(cmd: CreateUser, uow: UnitOfWork, clock: Clock) -> User:
+    """A user of one brand; a customer user is tied to that brand's customer record."""
+    if cmd.password is not None and len(cmd.password) < MIN_PASSWORD:
+        raise InvalidInput("user.weak_password", f"a password has at least {MIN_PASSWORD} characters",
+                           field="password")
+    if not cmd.username or len(cmd.username) > 64 or not cmd.username.isprintable():
+        raise InvalidInput("user.invalid_username", "a username is 1-64 printable characters",
+                           field="username")
+    with uow:
+        brand = uow.brands.by_code(cmd.brand_code)
+        if brand is None:
+            raise NotFound("brand.not_found", f"no brand {cmd.brand_code!r}")
+        if uow.users.by_username(cmd.username):
+            raise Conflict("user.exists", f"username {cmd.username!r} is taken")
+        if (cmd.role is Role.CUSTOMER) != (cmd.customer_id is not None):
+            raise InvalidInput("user.customer_link", "a customer user needs a customer record, staff none")
+        if cmd.customer_id is not None and uow.customers.get(brand.id, cmd.customer_id) is None:
+            raise NotFound("customer.not_found", f"no customer {cmd.customer_id}")
+        user = User(brand_id=brand.id, username=cmd.username, display_name=cmd.display_name,
+                    role=cmd.role, customer_id=cmd.customer_id, language=cmd.language,
+                    password_hash=_hasher.hash(cmd.password) if cmd.password else None,
+                    created_at=clock.now())
+        uow.users.add(user)
+        uow.commit()
+    return user
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
+    """Check a password; the same error whether the user is unknown or the password wrong."""
+    with uow:
+        user = uow.users.by_username(username)
+        stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+            ok = user is not None and stored is not _DUMMY_HASH
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or user is None:
+            raise Unauthenticated("auth.bad_credentials", "wrong username or password")
+        if _hasher.check_needs_rehash(stored):
+            user.password_hash = _hasher.hash(password)
+            uow.commit()
+        return user
+
+
+def issue_token(uow: UnitOfWork, clock: Clock, username: str, name: str = "api") -> str:
+    """A new API token for a user; the raw value is shown once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            raise NotFound("user.not_found", f"no user {username!r}")
+        uow.users.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), created_at=clock.now()))
+        uow.commit()
+    return raw
+
+
+def actor_from_token(uow: UnitOfWork, raw: str) -> Actor:
+    """The actor behind a bearer token, or 401."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        raise Unauthenticated("auth.bad_token", "the token is not valid")
+    with uow:
+        found = uow.users.token_by_hash(hash_token(raw))
+        if found is None or found[0].revoked_at is not None or not found[1].active:
+            raise Unauthenticated("auth.bad_token", "the token is not valid")
+        return actor_for(found[1])

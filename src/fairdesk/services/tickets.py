@@ -1,0 +1,178 @@
+"""Service requests: open (idempotently), list, read, move through the state machine, comment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+
+from sqlalchemy.exc import IntegrityError
+
+from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.tickets import (
+    Category,
+    Channel,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketFilter,
+    format_ticket_number,
+)
+from fairdesk.services.access import access_customer, access_ticket, access_unit
+from fairdesk.services.clock import Clock
+from fairdesk.services.ports import UnitOfWork, UowFactory
+
+__all__ = [
+    "Comment",
+    "MoveTicket",
+    "OpenTicket",
+    "comment_ticket",
+    "list_tickets",
+    "move_ticket",
+    "open_ticket",
+    "ticket_history",
+]
+
+MAX_PAGE = 200
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    actor: Actor
+    customer_id: int
+    channel: Channel
+    category: Category
+    subject: str
+    description: str = ""
+    priority: Priority = Priority.NORMAL
+    unit_id: int | None = None
+    address_id: int | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests 'the same' for an idempotency key: every field but the actor."""
+        body = asdict(self)
+        body.pop("actor")
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
+                idempotency_key: str | None = None) -> tuple[Ticket, bool]:
+    """Open a ticket and give its number at once. Returns (ticket, replayed).
+
+    The same idempotency key with the same request returns the ticket made the first time; with a
+    different request it is refused (409). The key is stored in the ticket's own transaction, and a
+    concurrent duplicate loses on the unique index and then reads the winner's ticket.
+    """
+    actor = cmd.actor
+    if actor.read_only or actor.role is Role.TECHNICIAN and cmd.channel is not Channel.HOTLINE:
+        raise Forbidden("access.role", f"a {actor.role.value} may not open tickets here")
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY):
+        raise InvalidInput("idempotency.invalid_key", f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY} chars")
+    fingerprint = cmd.fingerprint()
+    scope = actor.describe()
+    for _attempt in range(3):
+        if idempotency_key is not None:
+            replay = _replay(uows, actor, scope, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay, True
+        try:
+            return _open(cmd, uows(), clock, idempotency_key, scope, fingerprint), False
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # Lost a race for the key: loop and replay the winner's ticket.
+    raise Conflict("idempotency.in_progress", "a request with this key is still being processed")
+
+
+def _replay(uows: UowFactory, actor: Actor, scope: str, key: str, fingerprint: str) -> Ticket | None:
+    with uows(readonly=True) as uow:
+        found = uow.idempotency.find(actor.brand_id, scope, key)
+        if found is None:
+            return None
+        if found.request_hash != fingerprint:
+            raise Conflict("idempotency.key_reused",
+                           "this Idempotency-Key was used for a different request")
+        return access_ticket(uow, actor, found.resource_id)
+
+
+def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None, scope: str,
+          fingerprint: str) -> Ticket:
+    actor = cmd.actor
+    now = clock.now()
+    with uow:
+        customer = access_customer(uow, actor, cmd.customer_id)
+        if cmd.unit_id is not None:
+            unit = access_unit(uow, actor, cmd.unit_id)
+            if unit.customer_id != customer.id:
+                raise InvalidInput("ticket.unit_not_customers", "the unit is registered to another customer",
+                                   field="unit_id")
+        if cmd.address_id is not None and cmd.address_id not in {a.id for a in customer.addresses}:
+            raise InvalidInput("ticket.address_not_customers", "the address is not the customer's",
+                               field="address_id")
+        brand = uow.brands.get(actor.brand_id)
+        sequence = uow.tickets.next_sequence(brand.id, now.astimezone(clock.tz).date())
+        ticket = Ticket.open(
+            actor=actor, at=now, brand_id=brand.id,
+            number=format_ticket_number(brand.ticket_prefix, now.astimezone(clock.tz).date(), sequence),
+            customer_id=customer.id, channel=cmd.channel, category=cmd.category, subject=cmd.subject,
+            description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
+            address_id=cmd.address_id)
+        uow.tickets.add(ticket)
+        uow.tickets.flush()
+        if key is not None:
+            uow.idempotency.remember(brand.id, scope, key, fingerprint, "ticket", ticket.id, now)
+        uow.commit()
+    return ticket
+
+
+def list_tickets(uow: UnitOfWork, actor: Actor, flt: TicketFilter, *, before_id: int | None = None,
+                 limit: int = 50) -> Sequence[Ticket]:
+    """A page of tickets, newest first; a customer's list holds only their own."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput("input.limit", f"limit is 1-{MAX_PAGE}", field="limit")
+    if actor.is_customer:
+        flt = replace(flt, customer_id=actor.customer_id)
+    with uow:
+        return uow.tickets.page(actor.brand_id, flt, before_id=before_id, limit=limit)
+
+
+def ticket_history(uow: UnitOfWork, actor: Actor, ticket_id: int) -> tuple[Ticket, Sequence[TicketEvent]]:
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        return ticket, uow.tickets.events(ticket.id)
+
+
+@dataclass(frozen=True)
+class MoveTicket:
+    actor: Actor
+    ticket_id: int
+    to: Status
+    note: str = ""
+
+
+def move_ticket(cmd: MoveTicket, uow: UnitOfWork, clock: Clock) -> Ticket:
+    """Move a ticket to another state if the table and the actor's role allow it; append the event."""
+    with uow:
+        ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
+        ticket.move(cmd.to, actor=cmd.actor, at=clock.now(), note=cmd.note)
+        uow.commit()
+    return ticket
+
+
+@dataclass(frozen=True)
+class Comment:
+    actor: Actor
+    ticket_id: int
+    text: str
+
+
+def comment_ticket(cmd: Comment, uow: UnitOfWork, clock: Clock) -> TicketEvent:
+    with uow:
+        ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
+        event = ticket.comment(cmd.text, actor=cmd.actor, at=clock.now())
+        uow.commit()
+    return event
