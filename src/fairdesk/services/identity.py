@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 MIN_PASSWORD = 8
-TOKEN_PREFIX = "fd_"
+TOKEN_PREFIX = "fd_"  # noqa: S105 — a public prefix that marks our tokens, not a secret
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps the response time the same either way.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

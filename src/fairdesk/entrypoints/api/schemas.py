@@ -13,7 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from fairdesk.domain.customers import Customer, Unit
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.people import Actor
-from fairdesk.domain.tickets import MAX_SUBJECT, MAX_TEXT, Category, Channel, Priority, Status, Ticket, TicketEvent
+from fairdesk.domain.tickets import (
+    MAX_SUBJECT,
+    MAX_TEXT,
+    Category,
+    Channel,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 __all__ = [
     "CommentIn",

@@ -157,7 +157,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     url = _wired().settings.database_url
     try:
         upgrade(url, revision)
-    except Exception as exc:  # noqa: BLE001 — Alembic and drivers raise many types; all mean "could not"
+    except Exception as exc:
         fail(f"migration failed: {type(exc).__name__}: {exc}".splitlines()[0])
     typer.echo(f"database at revision {current_revision(url)}")
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = 'b7c8dd91ed52'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -17,7 +16,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('brands',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -186,11 +185,11 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_events_ticket_id_id', ['ticket_id', 'id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_events_ticket_id_id')
 
@@ -230,4 +229,4 @@ def downgrade() -> None:
 
     op.drop_table('customers')
     op.drop_table('brands')
-    
+

@@ -1,0 +1,125 @@
+"""The ticket state machine and its events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.tickets import (
+    CUSTOMER_TRANSITIONS,
+    TRANSITIONS,
+    Category,
+    Channel,
+    EventKind,
+    Status,
+    Ticket,
+    format_ticket_number,
+)
+
+AT = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+AGENT = Actor(brand_id=1, role=Role.AGENT, user_id=7, label="agent:li")
+CUSTOMER = Actor(brand_id=1, role=Role.CUSTOMER, user_id=8, customer_id=3, label="customer:zhang")
+AUDITOR = Actor(brand_id=1, role=Role.AUDITOR, user_id=9)
+
+
+def a_ticket(status: Status = Status.NEW) -> Ticket:
+    ticket = Ticket.open(actor=AGENT, at=AT, brand_id=1, number="AG-20261124-000001", customer_id=3,
+                         channel=Channel.HOTLINE, category=Category.REPAIR, subject="密码面板无反应")
+    ticket.status = status
+    return ticket
+
+
+# The table, written out once more by hand: a change to the machine must change this test too.
+EXPECTED = {
+    "new": {"triaged", "resolved", "cancelled"},
+    "triaged": {"scheduled", "in_progress", "waiting_customer", "resolved", "cancelled"},
+    "scheduled": {"in_progress", "triaged", "waiting_customer", "cancelled"},
+    "in_progress": {"waiting_customer", "waiting_parts", "scheduled", "resolved"},
+    "waiting_customer": {"triaged", "scheduled", "in_progress", "resolved", "cancelled"},
+    "waiting_parts": {"scheduled", "in_progress"},
+    "resolved": {"closed", "reopened"},
+    "reopened": {"triaged", "scheduled", "in_progress", "cancelled"},
+    "closed": set(),
+    "cancelled": set(),
+}
+
+
+class TestTransitionTable:
+    def test_the_table_is_exactly_the_documented_one(self) -> None:
+        """Every state has an entry and the allowed targets are as documented."""
+        assert {s.value: {t.value for t in targets} for s, targets in TRANSITIONS.items()} == EXPECTED
+
+    @pytest.mark.parametrize("start", list(Status))
+    @pytest.mark.parametrize("target", list(Status))
+    def test_staff_can_make_exactly_the_allowed_moves(self, start: Status, target: Status) -> None:
+        ticket = a_ticket(start)
+        if target.value in EXPECTED[start.value]:
+            event = ticket.move(target, actor=AGENT, at=AT, note="ok")
+            assert (ticket.status, event.from_status, event.to_status) == (target, start, target)
+        else:
+            with pytest.raises(Conflict) as err:
+                ticket.move(target, actor=AGENT, at=AT)
+            assert err.value.code == "ticket.illegal_transition"
+            assert ticket.status is start
+
+    def test_customer_moves_are_a_subset_of_the_table(self) -> None:
+        for start, targets in CUSTOMER_TRANSITIONS.items():
+            assert targets <= TRANSITIONS[start]
+
+    def test_closed_and_cancelled_are_final(self) -> None:
+        assert not TRANSITIONS[Status.CLOSED] and not TRANSITIONS[Status.CANCELLED]
+
+
+class TestWhoMayMove:
+    def test_a_customer_can_confirm_a_resolved_repair_by_closing_it(self) -> None:
+        ticket = a_ticket(Status.RESOLVED)
+        ticket.move(Status.CLOSED, actor=CUSTOMER, at=AT)
+        assert ticket.status is Status.CLOSED
+
+    def test_a_customer_cannot_resolve_their_own_ticket(self) -> None:
+        ticket = a_ticket(Status.IN_PROGRESS)
+        with pytest.raises(Forbidden):
+            ticket.move(Status.RESOLVED, actor=CUSTOMER, at=AT)
+        assert ticket.status is Status.IN_PROGRESS
+
+    def test_an_auditor_changes_nothing(self) -> None:
+        ticket = a_ticket(Status.NEW)
+        assert ticket.allowed_next(AUDITOR) == frozenset()
+        with pytest.raises(Forbidden):
+            ticket.move(Status.TRIAGED, actor=AUDITOR, at=AT)
+        with pytest.raises(Forbidden):
+            ticket.comment("looks fine", actor=AUDITOR, at=AT)
+
+
+class TestEvents:
+    def test_opening_a_ticket_records_a_created_event(self) -> None:
+        ticket = a_ticket()
+        [event] = ticket.events
+        assert (event.kind, event.to_status, event.actor, event.at) == (EventKind.CREATED, Status.NEW,
+                                                                        "agent:li", AT)
+
+    def test_every_move_and_comment_is_an_event_with_who_when_and_why(self) -> None:
+        ticket = a_ticket()
+        ticket.move(Status.TRIAGED, actor=AGENT, at=AT, note="确认故障")
+        ticket.comment("已联系客户", actor=AGENT, at=AT)
+        kinds = [(e.kind, e.from_status, e.to_status, e.note) for e in ticket.events]
+        assert kinds == [(EventKind.CREATED, None, Status.NEW, ""),
+                         (EventKind.TRANSITION, Status.NEW, Status.TRIAGED, "确认故障"),
+                         (EventKind.COMMENT, None, None, "已联系客户")]
+
+    def test_an_empty_comment_is_refused(self) -> None:
+        with pytest.raises(InvalidInput):
+            a_ticket().comment("   ", actor=AGENT, at=AT)
+
+    def test_an_oversized_subject_is_refused(self) -> None:
+        with pytest.raises(InvalidInput) as err:
+            Ticket.open(actor=AGENT, at=AT, brand_id=1, number="X", customer_id=1, channel=Channel.WEB,
+                        category=Category.REPAIR, subject="锁" * 201)
+        assert err.value.code == "input.too_long"
+
+
+def test_ticket_numbers_carry_prefix_local_day_and_sequence() -> None:
+    assert format_ticket_number("FD", date(2026, 11, 24), 123) == "FD-20261124-000123"
