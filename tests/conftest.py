@@ -91,7 +91,7 @@ def clock() -> FrozenClock:
 def wired(db_url: str, clock: FrozenClock) -> Iterator[App]:
     app = bootstrap(load_settings(database_url=db_url, secret_key=SECRET), clock=clock)
     yield app
-    app.engine.dispose()
+    app.dispose()
 
 
 @dataclass

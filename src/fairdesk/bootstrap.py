@@ -7,7 +7,7 @@ from functools import cached_property
 
 import sqlalchemy as sa
 
-from fairdesk.adapters.db.engine import make_engine
+from fairdesk.adapters.db.engine import Engines, make_engines
 from fairdesk.adapters.db.uow import UnitOfWorkFactory
 from fairdesk.config import Settings
 from fairdesk.services.clock import Clock, SystemClock
@@ -23,12 +23,20 @@ class App:
     clock: Clock
 
     @cached_property
+    def engines(self) -> Engines:
+        return make_engines(self.settings.database_url)
+
+    @property
     def engine(self) -> sa.Engine:
-        return make_engine(self.settings.database_url)
+        """The write engine (health checks, tests); reads go through ``engines.read``."""
+        return self.engines.write
 
     @cached_property
     def uows(self) -> UnitOfWorkFactory:
-        return UnitOfWorkFactory(self.engine)
+        return UnitOfWorkFactory(self.engines)
+
+    def dispose(self) -> None:
+        self.engines.dispose()
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> App:

@@ -121,7 +121,7 @@ def create_app(wired: App) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> Any:
         try:
-            with wired.engine.connect() as conn:
+            with wired.engines.read.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError:
             return problem_response(request, 503, "service.unavailable", "the database does not answer",

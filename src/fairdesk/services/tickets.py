@@ -21,7 +21,7 @@ from fairdesk.domain.tickets import (
     TicketFilter,
     format_ticket_number,
 )
-from fairdesk.services.access import access_customer, access_ticket, access_unit
+from fairdesk.services.access import access_customer_for_ticket, access_ticket, access_unit
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -64,69 +64,59 @@ def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
     """Open a ticket and give its number at once. Returns (ticket, replayed).
 
     The same idempotency key with the same request returns the ticket made the first time; with a
-    different request it is refused (409). The key is stored in the ticket's own transaction, and a
-    concurrent duplicate loses on the unique index and then reads the winner's ticket.
+    different request it is refused (409). The key is looked up and stored in the ticket's own
+    transaction; a concurrent duplicate (PostgreSQL) loses on the unique index and then replays the winner.
     """
     actor = cmd.actor
-    if actor.read_only or (actor.role is Role.TECHNICIAN and cmd.channel is not Channel.HOTLINE):
+    if actor.read_only or actor.role is Role.TECHNICIAN and cmd.channel is not Channel.HOTLINE:
         raise Forbidden("access.role", f"a {actor.role.value} may not open tickets here")
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY):
         raise InvalidInput("idempotency.invalid_key", f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY} chars")
     fingerprint = cmd.fingerprint()
-    scope = actor.describe()
     for _attempt in range(3):
-        if idempotency_key is not None:
-            replay = _replay(uows, actor, scope, idempotency_key, fingerprint)
-            if replay is not None:
-                return replay, True
         try:
-            return _open(cmd, uows(), clock, idempotency_key, scope, fingerprint), False
+            return _open(cmd, uows(), clock, idempotency_key, fingerprint)
         except IntegrityError:
             if idempotency_key is None:
                 raise
-            # Lost a race for the key: loop and replay the winner's ticket.
+            # Lost a race for the key: go round again and replay the winner's ticket.
     raise Conflict("idempotency.in_progress", "a request with this key is still being processed")
 
 
-def _replay(uows: UowFactory, actor: Actor, scope: str, key: str, fingerprint: str) -> Ticket | None:
-    with uows(readonly=True) as uow:
-        found = uow.idempotency.find(actor.brand_id, scope, key)
-        if found is None:
-            return None
-        if found.request_hash != fingerprint:
-            raise Conflict("idempotency.key_reused",
-                           "this Idempotency-Key was used for a different request")
-        return access_ticket(uow, actor, found.resource_id)
-
-
-def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None, scope: str,
-          fingerprint: str) -> Ticket:
+def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None,
+          fingerprint: str) -> tuple[Ticket, bool]:
     actor = cmd.actor
+    scope = actor.describe()
     now = clock.now()
     with uow:
-        customer = access_customer(uow, actor, cmd.customer_id)
+        if key is not None:
+            found = uow.idempotency.find(actor.brand_id, scope, key)
+            if found is not None:
+                if found.request_hash != fingerprint:
+                    raise Conflict("idempotency.key_reused",
+                                   "this Idempotency-Key was used for a different request")
+                return access_ticket(uow, actor, found.resource_id), True
+        prefix = access_customer_for_ticket(uow, actor, cmd.customer_id)
         if cmd.unit_id is not None:
             unit = access_unit(uow, actor, cmd.unit_id)
-            if unit.customer_id != customer.id:
+            if unit.customer_id != cmd.customer_id:
                 raise InvalidInput("ticket.unit_not_customers", "the unit is registered to another customer",
                                    field="unit_id")
-        if cmd.address_id is not None and cmd.address_id not in {a.id for a in customer.addresses}:
+        if cmd.address_id is not None and not uow.customers.has_address(cmd.customer_id, cmd.address_id):
             raise InvalidInput("ticket.address_not_customers", "the address is not the customer's",
                                field="address_id")
-        brand = uow.brands.get(actor.brand_id)
-        sequence = uow.tickets.next_sequence(brand.id, now.astimezone(clock.tz).date())
+        day = now.astimezone(clock.tz).date()
+        sequence = uow.tickets.next_sequence(actor.brand_id, day)
         ticket = Ticket.open(
-            actor=actor, at=now, brand_id=brand.id,
-            number=format_ticket_number(brand.ticket_prefix, now.astimezone(clock.tz).date(), sequence),
-            customer_id=customer.id, channel=cmd.channel, category=cmd.category, subject=cmd.subject,
+            actor=actor, at=now, brand_id=actor.brand_id, number=format_ticket_number(prefix, day, sequence),
+            customer_id=cmd.customer_id, channel=cmd.channel, category=cmd.category, subject=cmd.subject,
             description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
             address_id=cmd.address_id)
-        uow.tickets.add(ticket)
-        uow.tickets.flush()
+        uow.tickets.create(ticket)
         if key is not None:
-            uow.idempotency.remember(brand.id, scope, key, fingerprint, "ticket", ticket.id, now)
+            uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
         uow.commit()
-    return ticket
+    return ticket, False
 
 
 def list_tickets(uow: UnitOfWork, actor: Actor, flt: TicketFilter, *, before_id: int | None = None,

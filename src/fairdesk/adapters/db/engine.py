@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import QueuePool
 
-__all__ = ["make_engine"]
+__all__ = ["Engines", "make_engine", "make_engines"]
 
 #: Milliseconds a SQLite writer waits for another writer before giving up with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -24,6 +26,32 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 10)
     return sa.create_engine(url, **kw)
+
+
+@dataclass
+class Engines:
+    """The engine writes go through and the one reads go through (the same one on PostgreSQL)."""
+
+    write: sa.Engine
+    read: sa.Engine
+
+    def dispose(self) -> None:
+        self.write.dispose()
+        if self.read is not self.write:
+            self.read.dispose()
+
+
+def make_engines(url: str) -> Engines:
+    """On SQLite one process holds one write connection: SQLite admits one writer anyway, and threads waiting
+    for the pool's connection queue fairly, where threads waiting on SQLite's lock sleep in growing steps
+    (1, 2, 5 … 100 ms) and pile up a long tail. Reads have their own pool and, in WAL mode, never wait."""
+    if url.startswith("sqlite"):
+        write = make_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=30)
+        read = make_engine(url, poolclass=QueuePool, pool_size=8, max_overflow=8).execution_options(
+            fairdesk_readonly=True)
+        return Engines(write=write, read=read)
+    engine = make_engine(url)
+    return Engines(write=engine, read=engine)
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairdesk.adapters.db import repositories as repos
+from fairdesk.adapters.db.engine import Engines
 from fairdesk.adapters.db.tables import start_mappers
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
@@ -47,13 +47,12 @@ class SqlUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes units of work on one engine; ``readonly=True`` ones never take SQLite's write lock."""
+    """Makes units of work; ``readonly=True`` ones use the read engine and never take SQLite's write lock."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engines: Engines) -> None:
         start_mappers()
-        self.engine = engine
-        self._write = sessionmaker(bind=engine, expire_on_commit=False)
-        self._read = sessionmaker(bind=engine.execution_options(fairdesk_readonly=True),
+        self._write = sessionmaker(bind=engines.write, expire_on_commit=False)
+        self._read = sessionmaker(bind=engines.read.execution_options(fairdesk_readonly=True),
                                   expire_on_commit=False)
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
