@@ -249,6 +249,12 @@ class TestBadInput:
         r = client.post("/api/v1/auth/token", json={"username": "agent_a", "password": "agent_a-password"})
         assert r.status_code == 201 and r.json()["token"].startswith("fd_")
 
+    def test_a_revoked_token_is_refused_at_once(self, client: TestClient, seed: Seed) -> None:
+        assert client.get("/api/v1/me", headers=seed.auth("agent_a")).status_code == 200  # now cached
+        assert client.delete("/api/v1/auth/token", headers=seed.auth("agent_a")).status_code == 204
+        r = client.get("/api/v1/me", headers=seed.auth("agent_a"))
+        assert r.status_code == 401 and r.json()["code"] == "auth.bad_token"
+
     def test_bad_cursors_ids_and_filters_are_4xx(self, client: TestClient, seed: Seed) -> None:
         h = seed.auth("agent_a")
         for url in ("/api/v1/tickets?cursor=%%%", "/api/v1/tickets?cursor=aWQ6LTE", "/api/v1/tickets?limit=0",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -23,6 +24,7 @@ __all__ = [
     "create_user",
     "hash_token",
     "issue_token",
+    "revoke_token",
 ]
 
 MIN_PASSWORD = 8
@@ -120,12 +122,42 @@ def issue_token(uow: UnitOfWork, clock: Clock, username: str, name: str = "api")
     return raw
 
 
+#: How long a process trusts a token lookup. Every API request authenticates, and the lookup is most of
+#: the cost of a small read; the price is that revoking a token, or deactivating its user, takes effect in
+#: other processes after at most this long (in the revoking process at once).
+TOKEN_CACHE_SECONDS = 10.0
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[str, tuple[float, Actor]] = {}
+
+
 def actor_from_token(uow: UnitOfWork, raw: str) -> Actor:
     """The actor behind a bearer token, or 401."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         raise Unauthenticated("auth.bad_token", "the token is not valid")
+    digest = hash_token(raw)
+    now = time.monotonic()
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     with uow:
-        found = uow.users.token_by_hash(hash_token(raw))
+        found = uow.users.token_by_hash(digest)
         if found is None or found[0].revoked_at is not None or not found[1].active:
+            _token_cache.pop(digest, None)
             raise Unauthenticated("auth.bad_token", "the token is not valid")
-        return actor_for(found[1])
+        actor = actor_for(found[1])
+    if len(_token_cache) >= _TOKEN_CACHE_MAX:
+        _token_cache.clear()
+    _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, actor)
+    return actor
+
+
+def revoke_token(uow: UnitOfWork, clock: Clock, raw: str) -> None:
+    """Revoke a token: refused here at once, everywhere within TOKEN_CACHE_SECONDS."""
+    digest = hash_token(raw)
+    with uow:
+        found = uow.users.token_by_hash(digest)
+        if found is None:
+            raise NotFound("auth.token_not_found", "no such token")
+        found[0].revoked_at = clock.now()
+        uow.commit()
+    _token_cache.pop(digest, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,10 @@ __all__ = [
 class _Repo:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _core(self, stmt: sa.Executable, params: object = None) -> sa.CursorResult[Any]:
+        """Run a Core statement on the session's connection, in its transaction, without the ORM layer."""
+        return self.session.connection().execute(stmt, params)  # type: ignore[arg-type]
 
     def add(self, obj: object) -> None:
         self.session.add(obj)
@@ -74,7 +79,7 @@ class CustomerRepository(_Repo):
 
     def ticket_prefix_if_exists(self, brand_id: int, customer_id: int) -> str | None:
         """The brand's ticket prefix if the customer exists in that brand; one indexed lookup."""
-        return self.session.execute(
+        return self._core(
             sa.select(t.brands.c.ticket_prefix).select_from(t.customers)
             .join(t.brands, t.brands.c.id == t.customers.c.brand_id)
             .where(t.customers.c.id == customer_id, t.customers.c.brand_id == brand_id)).scalar_one_or_none()
@@ -142,10 +147,10 @@ class TicketRepository(_Repo):
         flush bookkeeping); sets ``ticket.id``."""
         c = t.tickets.c
         values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
-        ticket.id = self.session.execute(sa.insert(t.tickets).values(values).returning(c.id)).scalar_one()
+        ticket.id = self._core(sa.insert(t.tickets).values(values).returning(c.id)).scalar_one()
         rows = [{"ticket_id": ticket.id, "brand_id": e.brand_id, "kind": e.kind, "actor": e.actor, "at": e.at,
                  "from_status": e.from_status, "to_status": e.to_status, "note": e.note} for e in ticket.events]
-        self.session.execute(sa.insert(t.ticket_events), rows)
+        self._core(sa.insert(t.ticket_events), rows)
         for e in ticket.events:
             e.ticket_id = ticket.id
 
@@ -182,7 +187,7 @@ class TicketRepository(_Repo):
         stmt = stmt.on_conflict_do_update(
             index_elements=["brand_id", "day"], set_={"value": t.ticket_counters.c.value + 1},
         ).returning(t.ticket_counters.c.value)
-        return int(self.session.execute(stmt).scalar_one())
+        return int(self._core(stmt).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -195,13 +200,13 @@ class IdempotencyRecord:
 class IdempotencyRepository(_Repo):
     def find(self, brand_id: int, scope: str, key: str) -> IdempotencyRecord | None:
         c = t.idempotency_keys.c
-        row = self.session.execute(
+        row = self._core(
             sa.select(c.request_hash, c.resource_type, c.resource_id)
             .where(c.brand_id == brand_id, c.scope == scope, c.key == key)).one_or_none()
         return IdempotencyRecord(*row) if row else None
 
     def remember(self, brand_id: int, scope: str, key: str, request_hash: str, resource_type: str,
                  resource_id: int, at: datetime) -> None:
-        self.session.execute(sa.insert(t.idempotency_keys).values(
+        self._core(sa.insert(t.idempotency_keys).values(
             brand_id=brand_id, scope=scope, key=key, request_hash=request_hash,
             resource_type=resource_type, resource_id=resource_id, created_at=at))

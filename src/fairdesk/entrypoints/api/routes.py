@@ -49,6 +49,13 @@ def create_token(body: TokenIn, app: AppDep) -> dict[str, str]:
             "token_type": "bearer"}
 
 
+@router.delete("/auth/token", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(actor: ActorDep, app: AppDep, authorization: Annotated[str, Header()]) -> Response:
+    """Revoke the token this request carries."""
+    identity.revoke_token(app.uows(), app.clock, authorization.partition(" ")[2].strip())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/me", tags=["auth"])
 def me(actor: ActorDep) -> dict[str, object]:
     return {"brand_id": actor.brand_id, "role": actor.role.value, "user_id": actor.user_id,
