@@ -62,7 +62,7 @@ def pg_available() -> bool:
             pass
         e.dispose()
         return True
-    except Exception:  # noqa: BLE001 — any failure means no PostgreSQL here
+    except Exception:
         return False
 
 

@@ -68,7 +68,7 @@ def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
     transaction; a concurrent duplicate (PostgreSQL) loses on the unique index and then replays the winner.
     """
     actor = cmd.actor
-    if actor.read_only or actor.role is Role.TECHNICIAN and cmd.channel is not Channel.HOTLINE:
+    if actor.read_only or (actor.role is Role.TECHNICIAN and cmd.channel is not Channel.HOTLINE):
         raise Forbidden("access.role", f"a {actor.role.value} may not open tickets here")
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY):
         raise InvalidInput("idempotency.invalid_key", f"an Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY} chars")

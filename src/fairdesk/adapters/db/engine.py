@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler is the only gate there
+    fcntl = None  # type: ignore[assignment]
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -30,12 +37,45 @@ def make_engine(url: str, **kw: Any) -> sa.Engine:
     return sa.create_engine(url, **kw)
 
 
+class WriteGate:
+    """Lets one write transaction at a time into a SQLite file, across threads and processes.
+
+    SQLite admits one writer; the others wait in its busy handler, which sleeps in growing steps
+    (1, 2, 5 … 100 ms) and so turns a short queue into a long tail. Here writers queue on a thread lock and
+    an flock(2) on a file beside the database instead, and are woken the moment the writer before them ends.
+    """
+
+    def __init__(self, db_path: str) -> None:
+        self._path = db_path + ".write-lock"
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._fd is None or self._pid != os.getpid():  # a forked child opens its own description
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+        finally:
+            self._thread_lock.release()
+
+
 @dataclass
 class Engines:
     """The engine writes go through and the one reads go through (the same one on PostgreSQL)."""
 
     write: sa.Engine
     read: sa.Engine
+    write_gate: WriteGate | None = None
 
     def dispose(self) -> None:
         self.write.dispose()
@@ -51,7 +91,9 @@ def make_engines(url: str) -> Engines:
         write = make_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=30)
         read = make_engine(url, poolclass=QueuePool, pool_size=8, max_overflow=8).execution_options(
             fairdesk_readonly=True)
-        return Engines(write=write, read=read)
+        database = sa.make_url(url).database
+        gate = WriteGate(database) if fcntl is not None and database and database != ":memory:" else None
+        return Engines(write=write, read=read, write_gate=gate)
     engine = make_engine(url)
     return Engines(write=engine, read=engine)
 

@@ -77,12 +77,16 @@ class CustomerRepository(_Repo):
         return self.session.scalars(sa.select(Customer).where(
             t.customers.c.id == customer_id, t.customers.c.brand_id == brand_id)).one_or_none()
 
+    # Built once: the intake hot path runs these for every new ticket.
+    _PREFIX_OF_CUSTOMER = (
+        sa.select(t.brands.c.ticket_prefix).select_from(t.customers)
+        .join(t.brands, t.brands.c.id == t.customers.c.brand_id)
+        .where(t.customers.c.id == sa.bindparam("customer_id"), t.customers.c.brand_id == sa.bindparam("brand_id")))
+
     def ticket_prefix_if_exists(self, brand_id: int, customer_id: int) -> str | None:
         """The brand's ticket prefix if the customer exists in that brand; one indexed lookup."""
-        return self._core(
-            sa.select(t.brands.c.ticket_prefix).select_from(t.customers)
-            .join(t.brands, t.brands.c.id == t.customers.c.brand_id)
-            .where(t.customers.c.id == customer_id, t.customers.c.brand_id == brand_id)).scalar_one_or_none()
+        return self._core(self._PREFIX_OF_CUSTOMER,
+                          {"customer_id": customer_id, "brand_id": brand_id}).scalar_one_or_none()
 
     def has_address(self, customer_id: int, address_id: int) -> bool:
         return self.session.execute(sa.select(t.customer_addresses.c.id).where(
@@ -135,6 +139,16 @@ _TICKET_COLUMNS = ("brand_id", "number", "customer_id", "unit_id", "address_id",
                    "priority", "status", "subject", "description", "created_at", "updated_at")
 
 
+_NEXT_SEQUENCE = {
+    name: insert(t.ticket_counters).on_conflict_do_update(
+        index_elements=["brand_id", "day"], set_={"value": t.ticket_counters.c.value + 1},
+    ).returning(t.ticket_counters.c.value)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_INSERT_TICKET = sa.insert(t.tickets).returning(t.tickets.c.id)
+_INSERT_EVENT = sa.insert(t.ticket_events)
+
+
 class TicketRepository(_Repo):
     def get(self, brand_id: int, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
         q = sa.select(Ticket).where(t.tickets.c.id == ticket_id, t.tickets.c.brand_id == brand_id)
@@ -145,12 +159,11 @@ class TicketRepository(_Repo):
     def create(self, ticket: Ticket) -> None:
         """Insert a new ticket and its events with two Core statements (the intake hot path skips the ORM's
         flush bookkeeping); sets ``ticket.id``."""
-        c = t.tickets.c
         values = {name: getattr(ticket, name) for name in _TICKET_COLUMNS}
-        ticket.id = self._core(sa.insert(t.tickets).values(values).returning(c.id)).scalar_one()
+        ticket.id = self._core(_INSERT_TICKET, values).scalar_one()
         rows = [{"ticket_id": ticket.id, "brand_id": e.brand_id, "kind": e.kind, "actor": e.actor, "at": e.at,
                  "from_status": e.from_status, "to_status": e.to_status, "note": e.note} for e in ticket.events]
-        self._core(sa.insert(t.ticket_events), rows)
+        self._core(_INSERT_EVENT, rows)
         for e in ticket.events:
             e.ticket_id = ticket.id
 
@@ -182,12 +195,7 @@ class TicketRepository(_Repo):
     def next_sequence(self, brand_id: int, day: date) -> int:
         """The brand's next ticket sequence number for a local day; atomic on both databases."""
         dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(t.ticket_counters).values(brand_id=brand_id, day=day, value=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["brand_id", "day"], set_={"value": t.ticket_counters.c.value + 1},
-        ).returning(t.ticket_counters.c.value)
-        return int(self._core(stmt).scalar_one())
+        return int(self._core(_NEXT_SEQUENCE[dialect], {"brand_id": brand_id, "day": day, "value": 1}).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -198,15 +206,16 @@ class IdempotencyRecord:
 
 
 class IdempotencyRepository(_Repo):
+    _c = t.idempotency_keys.c
+    _FIND = sa.select(_c.request_hash, _c.resource_type, _c.resource_id).where(
+        _c.brand_id == sa.bindparam("brand_id"), _c.scope == sa.bindparam("scope"), _c.key == sa.bindparam("key"))
+    _INSERT = sa.insert(t.idempotency_keys)
+
     def find(self, brand_id: int, scope: str, key: str) -> IdempotencyRecord | None:
-        c = t.idempotency_keys.c
-        row = self._core(
-            sa.select(c.request_hash, c.resource_type, c.resource_id)
-            .where(c.brand_id == brand_id, c.scope == scope, c.key == key)).one_or_none()
+        row = self._core(self._FIND, {"brand_id": brand_id, "scope": scope, "key": key}).one_or_none()
         return IdempotencyRecord(*row) if row else None
 
     def remember(self, brand_id: int, scope: str, key: str, request_hash: str, resource_type: str,
                  resource_id: int, at: datetime) -> None:
-        self._core(sa.insert(t.idempotency_keys).values(
-            brand_id=brand_id, scope=scope, key=key, request_hash=request_hash,
-            resource_type=resource_type, resource_id=resource_id, created_at=at))
+        self._core(self._INSERT, {"brand_id": brand_id, "scope": scope, "key": key, "request_hash": request_hash,
+                                  "resource_type": resource_type, "resource_id": resource_id, "created_at": at})

@@ -7,7 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairdesk.adapters.db import repositories as repos
-from fairdesk.adapters.db.engine import Engines
+from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
@@ -18,10 +18,13 @@ class SqlUnitOfWork:
 
     session: Session
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], gate: WriteGate | None = None) -> None:
         self._session_factory = session_factory
+        self._gate = gate
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self._gate is not None:
+            self._gate.__enter__()
         self.session = self._session_factory()
         s = self.session
         self.brands = repos.BrandRepository(s)
@@ -37,7 +40,11 @@ class SqlUnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back whatever was not committed and detaches the objects without expiring them,
         # so what a use case returns stays readable after its transaction.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self._gate is not None:
+                self._gate.__exit__()
 
     def commit(self) -> None:
         self.session.commit()
@@ -51,9 +58,12 @@ class UnitOfWorkFactory:
 
     def __init__(self, engines: Engines) -> None:
         start_mappers()
+        self._gate = engines.write_gate
         self._write = sessionmaker(bind=engines.write, expire_on_commit=False)
         self._read = sessionmaker(bind=engines.read.execution_options(fairdesk_readonly=True),
                                   expire_on_commit=False)
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read if readonly else self._write)
+        if readonly:
+            return SqlUnitOfWork(self._read)
+        return SqlUnitOfWork(self._write, self._gate)
