@@ -30,6 +30,7 @@ __all__ = [
     "MoveTicket",
     "OpenTicket",
     "comment_ticket",
+    "get_ticket",
     "list_tickets",
     "move_ticket",
     "open_ticket",
@@ -128,6 +129,11 @@ def list_tickets(uow: UnitOfWork, actor: Actor, flt: TicketFilter, *, before_id:
         flt = replace(flt, customer_id=actor.customer_id)
     with uow:
         return uow.tickets.page(actor.brand_id, flt, before_id=before_id, limit=limit)
+
+
+def get_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int) -> Ticket:
+    with uow:
+        return access_ticket(uow, actor, ticket_id)
 
 
 def ticket_history(uow: UnitOfWork, actor: Actor, ticket_id: int) -> tuple[Ticket, Sequence[TicketEvent]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -145,16 +146,20 @@ _NEXT_SEQUENCE = {
     ).returning(t.ticket_counters.c.value)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+@functools.cache
+def _ticket_by_id(for_update: bool) -> sa.Select[tuple[Ticket]]:
+    """Built on first use (the mappers must be started) and then reused for every read."""
+    q = sa.select(Ticket).where(t.tickets.c.id == sa.bindparam("id"), t.tickets.c.brand_id == sa.bindparam("b"))
+    return q.with_for_update() if for_update else q
+
+
 _INSERT_TICKET = sa.insert(t.tickets).returning(t.tickets.c.id)
 _INSERT_EVENT = sa.insert(t.ticket_events)
 
 
 class TicketRepository(_Repo):
     def get(self, brand_id: int, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
-        q = sa.select(Ticket).where(t.tickets.c.id == ticket_id, t.tickets.c.brand_id == brand_id)
-        if for_update:
-            q = q.with_for_update()
-        return self.session.scalars(q).one_or_none()
+        return self.session.scalars(_ticket_by_id(for_update), {"id": ticket_id, "b": brand_id}).one_or_none()
 
     def create(self, ticket: Ticket) -> None:
         """Insert a new ticket and its events with two Core statements (the intake hot path skips the ORM's

@@ -176,8 +176,7 @@ def get_ticket_by_number(number: Annotated[str, Path(max_length=32)], actor: Act
 
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 def get_ticket(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> TicketOut:
-    ticket, _ = ticket_svc.ticket_history(app.uows(readonly=True), actor, ticket_id)
-    return TicketOut.of(ticket, actor, app.clock.tz)
+    return TicketOut.of(ticket_svc.get_ticket(app.uows(readonly=True), actor, ticket_id), actor, app.clock.tz)
 
 
 @router.get("/tickets/{ticket_id}/events", tags=["tickets"])
