@@ -62,6 +62,17 @@ def me(actor: ActorDep) -> dict[str, object]:
             "customer_id": actor.customer_id}
 
 
+# --- regions ----------------------------------------------------------------------------------------------
+
+@router.get("/regions/resolve", tags=["regions"])
+def resolve_region(q: Annotated[str, Query(max_length=2000, description="An address or place name")]
+                   ) -> dict[str, object]:
+    """The deepest official division the text proves (adcode, chain, confidence), or candidates. Public."""
+    from fairdesk.adapters.regions_data import default_resolver
+
+    return default_resolver().resolve(q).as_dict()
+
+
 # --- customers, products, units -------------------------------------------------------------------
 
 @router.post("/customers", tags=["customers"], status_code=status.HTTP_201_CREATED)

@@ -30,8 +30,9 @@ ticket_app = typer.Typer(help="Service requests (tickets).", no_args_is_help=Tru
 user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 brand_app = typer.Typer(help="Brands.", no_args_is_help=True)
 customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
+regions_app = typer.Typer(help="China's administrative divisions.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
-                  (customer_app, "customer")):
+                  (customer_app, "customer"), (regions_app, "regions")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -337,6 +338,30 @@ def ticket_comment(ref: Annotated[str, typer.Argument(help="Ticket id or number.
         ticket_svc.comment_ticket(ticket_svc.Comment(actor, _find_ticket_id(wired, actor, ref), text),
                                   wired.uows(), wired.clock)
     typer.echo("comment added")
+
+
+# --- regions ------------------------------------------------------------------------------------------
+
+@regions_app.command("resolve")
+def regions_resolve(texts: Annotated[list[str] | None, typer.Argument(help="Addresses or place names; "
+                                                                       "none: read stdin, one per line.")] = None,
+                    as_json: JsonOpt = False) -> None:
+    """Resolve place names or addresses to the deepest official division they prove."""
+    from fairdesk.adapters.regions_data import default_resolver
+
+    resolver = default_resolver()
+    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for text in lines:
+        r = resolver.resolve(text)
+        if as_json:
+            typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
+        elif r.adcode:
+            chain = "".join(x for x in (r.province, r.city, r.county, r.township) if x)
+            typer.echo(f"{text}\t{r.adcode}\t{chain}\t{r.level}\t{r.confidence}")
+        elif r.candidates:
+            typer.echo(f"{text}\t?\t" + " | ".join(f"{c['adcode']} {c['name']}" for c in r.candidates))
+        else:
+            typer.echo(f"{text}\t-\tunknown")
 
 
 def main() -> None:  # pragma: no cover - console entry point
