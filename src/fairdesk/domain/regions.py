@@ -74,7 +74,7 @@ _ETHNIC_NAMES = (
     "锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 "
     "塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺 "
 )
-ETHNIC = tuple(_ETHNIC_NAMES.split(" "))
+ETHNIC = tuple(_ETHNIC_NAMES.split())
 _ETH = "|".join(sorted(ETHNIC, key=len, reverse=True))
 _AUTONOMOUS = re.compile(rf"^(.+?)(?:(?:{_ETH})族?)+(?:自治州|自治县|自治旗|民族乡|民族苏木)$")
 _PROVINCE_SHORT = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|省|市)$")
