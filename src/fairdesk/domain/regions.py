@@ -47,6 +47,7 @@ class DivisionTable:
         self.by_code: dict[str, Division] = {d.code: d for d in divisions}
         self.former_names = [(name, code) for name, code in former_names if code in self.by_code]
         self._chains: dict[str, tuple[str, ...]] = {}
+        self._ancestor_sets: dict[str, frozenset[str]] = {}
 
     def chain(self, code: str) -> tuple[str, ...]:
         """Codes from the province down to ``code``."""
@@ -55,6 +56,13 @@ class DivisionTable:
             d = self.by_code[code]
             found = (*self.chain(d.parent), code) if d.parent in self.by_code else (code,)
             self._chains[code] = found
+        return found
+
+    def ancestors(self, code: str) -> frozenset[str]:
+        """The chain as a set, cached: the resolver asks for it for every candidate."""
+        found = self._ancestor_sets.get(code)
+        if found is None:
+            found = self._ancestor_sets[code] = frozenset(self.chain(code))
         return found
 
     def children(self, code: str) -> list[Division]:
@@ -90,12 +98,17 @@ _DROP = re.compile(r"[\s\u3000·•,，、;；:：()（）\[\]【】\"'“”‘
 
 
 @dataclass(frozen=True, slots=True)
-class _Match:
+class _Span:
+    """A stretch of the text that is a name, with every division that name may mean."""
+
     start: int
     end: int
-    code: str
-    strength: int
-    former: bool
+    strength: int  # the strongest way any of its divisions is written here
+    entries: tuple[tuple[str, int, bool], ...]  # (code, strength, former)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
 
 
 @dataclass
@@ -123,10 +136,24 @@ def normalize(text: str) -> str:
     return _DROP.sub("", unicodedata.normalize("NFKC", text))[:MAX_INPUT]
 
 
-def _straddles(m: _Match, matches: list[_Match]) -> bool:
-    left = [o for o in matches if o.start < m.start < o.end <= m.end and o.strength >= m.strength]
-    right = [o for o in matches if m.start <= o.start < m.end < o.end and o.strength >= m.strength]
-    return bool(left and right)
+def _keep(spans: list[_Span]) -> list[_Span]:
+    """Drop noise: a span overlapping a longer span at least as strong (市南 in 五指山市南圣, 龙华 in 龙华区), and
+    a span straddling two neighbours at least as strong (洛市镇 across 商洛市|镇安县)."""
+    kept = []
+    for m in spans:
+        longer = False
+        left = right = False
+        for o in spans:
+            if o is m or o.strength < m.strength or o.end <= m.start or m.end <= o.start:
+                continue
+            if o.length > m.length:
+                longer = True
+                break
+            left = left or (o.start < m.start and o.end <= m.end)
+            right = right or (o.start >= m.start and o.end > m.end)
+        if not longer and not (left and right):
+            kept.append(m)
+    return kept
 
 
 def _variants(d: Division) -> list[tuple[str, int]]:
@@ -174,59 +201,54 @@ class Resolver:
                 for short, strength in _variants(Division(code, d.parent, d.level, name))[1:]:
                     index.setdefault(short, []).append((code, min(strength, WEAK), True))
         self._index = {k: tuple(v) for k, v in index.items()}
-        lengths: dict[str, set[int]] = {}
-        for k in self._index:
-            lengths.setdefault(k[0], set()).add(len(k))
-        self._lengths = {c: tuple(sorted(ls, reverse=True)) for c, ls in lengths.items()}
+        self._strength = {k: max(strength for _, strength, _ in v) for k, v in self._index.items()}
+        # Every proper prefix of a name, so that a scan stops as soon as no name can continue.
+        self._prefixes = frozenset(k[:i] for k in self._index for i in range(1, len(k)))
 
-    def _matches(self, text: str) -> list[_Match]:
-        found: list[_Match] = []
-        index, lengths = self._index, self._lengths
+    def _spans(self, text: str) -> list[_Span]:
+        found: list[_Span] = []
+        index, prefixes, strength = self._index, self._prefixes, self._strength
         n = len(text)
         for i in range(n):
-            for length in lengths.get(text[i], ()):
-                end = i + length
-                if end > n:
-                    continue
-                entries = index.get(text[i:end])
-                if entries is None or _STREET.match(text, end):
-                    continue
-                found.extend(_Match(i, end, code, strength, former) for code, strength, former in entries)
+            end = i + 1
+            while end <= n:
+                piece = text[i:end]
+                entries = index.get(piece)
+                if entries is not None and not _STREET.match(text, end):
+                    found.append(_Span(i, end, strength[piece], entries))
+                if piece not in prefixes:
+                    break
+                end += 1
         return found
 
     def resolve(self, raw: str) -> Resolution:
         """The deepest division the text proves, with its chain; candidates when it cannot decide."""
         result = Resolution(input=raw)
         text = normalize(raw)
-        matches = self._matches(text) if text else []
-        if not matches:
+        spans = _keep(self._spans(text)) if text else []
+        if not spans:
             return result
-        # A match overlapping a longer, at least as strong one is noise (市南 in 五指山市南圣, 龙华 in 龙华区).
-        matches = [m for m in matches if not any(
-            o.end - o.start > m.end - m.start and o.strength >= m.strength and o.start < m.end and m.start < o.end
-            for o in matches)]
-        # A match straddling two neighbouring mentions is noise too (洛市镇 across 商洛市|镇安县).
-        matches = [m for m in matches if not _straddles(m, matches)]
-        # Overlapping matches left are one mention (楚雄 the prefecture / 楚雄 the city); each supports a chain once.
-        matches.sort(key=lambda m: (m.start, -m.end))
-        groups: list[list[_Match]] = []
+        # Overlapping spans left are one mention (楚雄 the prefecture / 楚雄 the city); each supports a chain once.
+        spans.sort(key=lambda m: (m.start, -m.end))
+        groups: list[set[str]] = []
         group_end = -1
-        for m in matches:
+        for m in spans:
             if m.start >= group_end:
-                groups.append([])
-            groups[-1].append(m)
+                groups.append(set())
+            groups[-1].update(code for code, _, _ in m.entries)
             group_end = max(group_end, m.end)
-        group_codes = [{m.code for m in g} for g in groups]
 
         best: dict[str, tuple[int, int, int, bool]] = {}
-        for m in matches:
-            chain = set(self.table.chain(m.code))
-            support = sum(1 for codes in group_codes if codes & chain)
-            if m.strength == WEAK and support < 2:
-                continue  # a bare short county or township name proves nothing on its own
-            key = (support, m.strength, int(self.table.by_code[m.code].level), not m.former)
-            if key > best.get(m.code, (-1, -1, -1, False)):
-                best[m.code] = key
+        ancestors = self.table.ancestors
+        for m in spans:
+            for code, strength, former in m.entries:
+                chain = ancestors(code)
+                support = sum(1 for codes in groups if not codes.isdisjoint(chain))
+                if strength == WEAK and support < 2:
+                    continue  # a bare short county or township name proves nothing on its own
+                key = (support, strength, int(self.table.by_code[code].level), not former)
+                if key > best.get(code, (-1, -1, -1, False)):
+                    best[code] = key
         if not best:
             return result
         top_support = max(k[0] for k in best.values())
@@ -234,10 +256,10 @@ class Resolver:
         # Along one chain the deepest wins (北京市 + 朝阳区 → 朝阳区); unrelated ties are decided by how the
         # name was written (海南 alone is the province, not 海南州), else left undecided.
         deepest = {c: k for c, k in contenders.items()
-                   if not any(o != c and c in self.table.chain(o) for o in contenders)}
+                   if not any(o != c and c in ancestors(o) for o in contenders)}
         # Addresses name the largest unit first: between unrelated ties, those that agree with the first
         # mention win (中山市东升镇: 中山市, not a 东升镇 in another province).
-        anchored = {c: k for c, k in deepest.items() if group_codes[0] & set(self.table.chain(c))}
+        anchored = {c: k for c, k in deepest.items() if not groups[0].isdisjoint(ancestors(c))}
         if anchored and len(anchored) < len(deepest):
             deepest = anchored
         top = max(k[1] for k in deepest.values())
