@@ -18,6 +18,7 @@ class UnitOfWork(Protocol):
     units: Any
     tickets: Any
     idempotency: Any
+    outlets: Any
 
     def __enter__(self) -> Self: ...
 

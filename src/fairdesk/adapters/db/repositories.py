@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fairdesk.adapters.db import tables as t
 from fairdesk.domain.customers import Customer, Phone, Product, Unit
+from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
 from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
 
@@ -22,6 +23,7 @@ __all__ = [
     "CustomerRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
+    "OutletRepository",
     "ProductRepository",
     "TicketRepository",
     "UnitRepository",
@@ -201,6 +203,46 @@ class TicketRepository(_Repo):
         """The brand's next ticket sequence number for a local day; atomic on both databases."""
         dialect = self.session.get_bind().dialect.name
         return int(self._core(_NEXT_SEQUENCE[dialect], {"brand_id": brand_id, "day": day, "value": 1}).scalar_one())
+
+
+class OutletRepository(_Repo):
+    def by_code(self, brand_id: int, code: str) -> Outlet | None:
+        return self.session.scalars(sa.select(Outlet).where(
+            t.outlets.c.brand_id == brand_id, t.outlets.c.code == code)).one_or_none()
+
+    def for_brand(self, brand_id: int) -> Sequence[Outlet]:
+        return self.session.scalars(
+            sa.select(Outlet).where(t.outlets.c.brand_id == brand_id).order_by(t.outlets.c.id)).all()
+
+    def by_ids(self, brand_id: int, ids: Iterable[int]) -> dict[int, Outlet]:
+        rows = self.session.scalars(sa.select(Outlet).where(
+            t.outlets.c.brand_id == brand_id, t.outlets.c.id.in_(list(ids)))).all()
+        return {o.id: o for o in rows}
+
+    def coverage_on_chain(self, brand_id: int, chain: Sequence[str]) -> dict[int, set[str]]:
+        """The brand's active outlets whose coverage includes a code of the chain, with those codes."""
+        c = t.outlet_coverage.c
+        rows = self._core(sa.select(c.outlet_id, c.adcode).join(t.outlets, t.outlets.c.id == c.outlet_id)
+                          .where(c.brand_id == brand_id, c.adcode.in_(list(chain)), t.outlets.c.active.is_(True)))
+        found: dict[int, set[str]] = {}
+        for outlet_id, adcode in rows:
+            found.setdefault(outlet_id, set()).add(adcode)
+        return found
+
+    def coverage_codes(self, brand_id: int, outlet_id: int | None = None) -> set[str]:
+        c = t.outlet_coverage.c
+        q = sa.select(c.adcode).where(c.brand_id == brand_id)
+        if outlet_id is not None:
+            q = q.where(c.outlet_id == outlet_id)
+        return set(self._core(q).scalars())
+
+    def add_coverage(self, brand_id: int, outlet_id: int, codes: Iterable[str]) -> int:
+        """Add codes the outlet does not cover yet; returns how many were new."""
+        new = sorted(set(codes) - self.coverage_codes(brand_id, outlet_id))
+        if new:
+            self._core(sa.insert(t.outlet_coverage),
+                       [{"brand_id": brand_id, "outlet_id": outlet_id, "adcode": code} for code in new])
+        return len(new)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import registry, relationship
 
 from fairdesk.adapters.db.types import UTCDateTime, enum_column
 from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
+from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, Role, User
 from fairdesk.domain.tickets import Category, Channel, EventKind, Priority, Status, Ticket, TicketEvent
 
@@ -160,6 +161,32 @@ idempotency_keys = sa.Table(
     sa.UniqueConstraint("brand_id", "scope", "key", name="uq_idempotency_keys_brand_scope_key"),
 )
 
+outlets = sa.Table(
+    "outlets", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("address", sa.String(300), nullable=False),
+    sa.Column("adcode", sa.String(12), nullable=True),
+    sa.Column("latitude", sa.Float(), nullable=True),
+    sa.Column("longitude", sa.Float(), nullable=True),
+    sa.Column("hotline", sa.String(32), nullable=False),
+    sa.Column("opening_hours", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("brand_id", "code", name="uq_outlets_brand_code"),
+)
+
+outlet_coverage = sa.Table(
+    "outlet_coverage", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("outlet_id", "outlets.id"),
+    sa.Column("adcode", sa.String(12), nullable=False),
+    sa.UniqueConstraint("outlet_id", "adcode", name="uq_outlet_coverage_outlet_adcode"),
+    # Routing asks "which of the brand's outlets cover any code on this chain?"
+    sa.Index("ix_outlet_coverage_brand_adcode", "brand_id", "adcode"),
+)
+
 _started = False
 
 
@@ -181,6 +208,7 @@ def start_mappers() -> None:
         "addresses": relationship(Address, order_by=customer_addresses.c.id, cascade="all, delete-orphan",
                                   lazy="selectin"),
     })
+    m(Outlet, outlets)
     m(Product, products)
     m(Unit, units)
     m(TicketEvent, ticket_events)

@@ -34,6 +34,7 @@ class SqlUnitOfWork:
         self.units = repos.UnitRepository(s)
         self.tickets = repos.TicketRepository(s)
         self.idempotency = repos.IdempotencyRepository(s)
+        self.outlets = repos.OutletRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
+from pydantic import Field, StringConstraints
 
+from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.domain.errors import InvalidInput, NotFound
+from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import Role
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
@@ -16,6 +19,7 @@ from fairdesk.entrypoints.api.schemas import (
     CustomerIn,
     CustomerOut,
     EventOut,
+    In,
     Page,
     ProductIn,
     TicketIn,
@@ -29,6 +33,7 @@ from fairdesk.entrypoints.api.schemas import (
 )
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import identity
+from fairdesk.services import network as network_svc
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.access import access_customer, access_unit, require_role
 
@@ -68,9 +73,73 @@ def me(actor: ActorDep) -> dict[str, object]:
 def resolve_region(q: Annotated[str, Query(max_length=2000, description="An address or place name")]
                    ) -> dict[str, object]:
     """The deepest official division the text proves (adcode, chain, confidence), or candidates. Public."""
-    from fairdesk.adapters.regions_data import default_resolver
-
     return default_resolver().resolve(q).as_dict()
+
+
+# --- network ----------------------------------------------------------------------------------------------
+
+class OutletIn(In):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    address: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    hotline: Annotated[str, StringConstraints(max_length=32)] = ""
+    opening_hours: Annotated[str, StringConstraints(max_length=200)] = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class AreasIn(In):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+    dry_run: bool = False
+
+
+def _outlet(o: Outlet) -> dict[str, object]:
+    return {"id": o.id, "code": o.code, "name": o.name, "address": o.address, "adcode": o.adcode,
+            "hotline": o.hotline, "opening_hours": o.opening_hours, "latitude": o.latitude,
+            "longitude": o.longitude, "active": o.active}
+
+
+@router.post("/network/outlets", tags=["network"], status_code=status.HTTP_201_CREATED)
+def create_outlet(body: OutletIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    outlet = network_svc.create_outlet(network_svc.CreateOutlet(actor, **body.model_dump()), app.uows(),
+                                       app.clock, default_resolver())
+    return _outlet(outlet)
+
+
+@router.get("/network/outlets", tags=["network"])
+def list_outlets(actor: ActorDep, app: AppDep) -> list[dict[str, object]]:
+    with app.uows(readonly=True) as uow:
+        return [_outlet(o) for o in uow.outlets.for_brand(actor.brand_id)]
+
+
+@router.post("/network/outlets/{code}/areas", tags=["network"])
+def import_areas(code: Annotated[str, Path(max_length=32)], body: AreasIn, actor: ActorDep,
+                 app: AppDep) -> dict[str, object]:
+    """Import a published coverage list (names separated by 、 or new lines); the report lists every name."""
+    report = network_svc.import_areas(actor, code, body.text, app.uows(), default_resolver(), dry_run=body.dry_run)
+    return report.as_dict()
+
+
+@router.get("/network/route", tags=["network"])
+def route(actor: ActorDep, app: AppDep, address: Annotated[str, Query(min_length=1, max_length=2000)],
+          lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+          lon: Annotated[float | None, Query(ge=-180, le=180)] = None) -> dict[str, object]:
+    """The outlets that serve an address, best first (most specific coverage, then distance, then load)."""
+    where = (lat, lon) if lat is not None and lon is not None else None
+    found = network_svc.route_address(app.uows(readonly=True), actor, address, default_resolver(), where)
+    return {"resolution": found.resolution.as_dict(),
+            "outlets": [_outlet(o) | {"matched_adcode": r.matched_code, "specificity": r.specificity,
+                                      "distance_km": r.distance_km, "load": r.load} for r, o in found.outlets]}
+
+
+@router.get("/network/gaps", tags=["network"])
+def gaps(actor: ActorDep, app: AppDep,
+         province: Annotated[str | None, Query(max_length=50)] = None) -> list[dict[str, object]]:
+    """Per province: county-level units covered, partly covered and not covered by any outlet."""
+    report = network_svc.network_gaps(app.uows(readonly=True), actor, default_resolver(), province)
+    return [{"province_code": g.province_code, "province": g.province, "counties": g.counties,
+             "covered": g.covered, "partial": [{"adcode": c, "name": n} for c, n in g.partial],
+             "uncovered": [{"adcode": c, "name": n} for c, n in g.uncovered]} for g in report]
 
 
 # --- customers, products, units -------------------------------------------------------------------

@@ -56,6 +56,26 @@ _TICKETS = [
 ]
 
 
+def load_demo_network(wired: App, operator: Actor) -> int:
+    """One outlet per group of the brand's published service-area list, covering that group's places."""
+    from importlib import resources
+
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import network as network_svc
+
+    resolver = default_resolver()
+    text = (resources.files("fairdesk") / "data" / "reference_service_areas.txt").read_text("utf-8")
+    groups = [line for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(groups, start=1):
+        first = network_svc.split_area_list(line)[0]
+        code = f"AG-{number:03d}"
+        network_svc.create_outlet(network_svc.CreateOutlet(
+            operator, code, f"安固{first}服务网点", first, opening_hours="周一至周日 08:00-20:00"),
+            wired.uows(), wired.clock, resolver)
+        network_svc.import_areas(operator, code, line, wired.uows(), resolver)
+    return len(groups)
+
+
 def load_demo(wired: App) -> bool:
     """Load the demo brand once; returns False when it is already there."""
     uows, clock = wired.uows, wired.clock
@@ -86,6 +106,7 @@ def load_demo(wired: App) -> bool:
                                              display_name="Acme manager", role=Role.MANAGER,
                                              password="demo-acme-manager",  # noqa: S106 — printed demo credentials
                                              language="en"), uows(), clock)
+    load_demo_network(wired, operator)
     agent = Actor(brand_id=brand.id, role=Role.AGENT, label="agent:agent")
     for idx, category, priority, subject, moves in _TICKETS:
         customer, unit = customers[idx]

@@ -31,8 +31,9 @@ user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 brand_app = typer.Typer(help="Brands.", no_args_is_help=True)
 customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
 regions_app = typer.Typer(help="China's administrative divisions.", no_args_is_help=True)
+network_app = typer.Typer(help="Service outlets, their coverage, routing and gaps.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
-                  (customer_app, "customer"), (regions_app, "regions")):
+                  (customer_app, "customer"), (regions_app, "regions"), (network_app, "network")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -362,6 +363,114 @@ def regions_resolve(texts: Annotated[list[str] | None, typer.Argument(help="Addr
             typer.echo(f"{text}\t?\t" + " | ".join(f"{c['adcode']} {c['name']}" for c in r.candidates))
         else:
             typer.echo(f"{text}\t-\tunknown")
+
+
+# --- network ------------------------------------------------------------------------------------------
+
+@network_app.command("outlet-create")
+def outlet_create(brand: BrandOpt, code: Annotated[str, typer.Option()], name: Annotated[str, typer.Option()],
+                  address: Annotated[str, typer.Option()], hotline: Annotated[str, typer.Option()] = "",
+                  hours: Annotated[str, typer.Option(help="Opening hours, as text.")] = "",
+                  lat: Annotated[float | None, typer.Option(min=-90, max=90)] = None,
+                  lon: Annotated[float | None, typer.Option(min=-180, max=180)] = None,
+                  as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Open a service outlet."""
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import network as network_svc
+
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        o = network_svc.create_outlet(network_svc.CreateOutlet(actor, code, name, address, hotline, hours, lat, lon),
+                                      wired.uows(), wired.clock, default_resolver())
+    _emit(as_json, {"id": o.id, "code": o.code, "adcode": o.adcode},
+          lambda: typer.echo(f"outlet {o.code} created at {o.adcode or 'an undecided division'}"))
+
+
+@network_app.command("import-areas")
+def import_areas(file: Annotated[Path, typer.Argument(help="The published list: names separated by 、 or lines.")],
+                 brand: BrandOpt, outlet: Annotated[str, typer.Option(help="Outlet code.")],
+                 dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
+                 as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Import an outlet's coverage from a published list; print what became of every name."""
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import network as network_svc
+
+    try:
+        text = file.read_bytes()[: 5_000_001].decode("utf-8-sig")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text")
+    if len(text) > 5_000_000:
+        fail(f"{file} is larger than 5 MB")
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        report = network_svc.import_areas(actor, outlet, text, wired.uows(), default_resolver(), dry_run=dry_run)
+
+    def human() -> None:
+        typer.echo(f"{report.total} names: {len(report.resolved)} resolved, {len(report.duplicates)} duplicates, "
+                   f"{len(report.ambiguous)} ambiguous, {len(report.unknown)} unknown, "
+                   f"{len(report.review)} held for review; {report.imported} new coverage codes "
+                   f"{'would be imported (dry run)' if dry_run else 'imported'}")
+        for n, c in report.duplicates:
+            typer.echo(f"  duplicate  {n}  {c}")
+        for n, cands in report.ambiguous:
+            typer.echo(f"  ambiguous  {n}  -> {' | '.join(cands)}")
+        for n in report.unknown:
+            typer.echo(f"  unknown    {n}")
+        for n, c, level, conf in report.review:
+            typer.echo(f"  review     {n}  {c} ({level}, confidence {conf})")
+
+    _emit(as_json, report.as_dict(), human)
+
+
+@network_app.command("route")
+def network_route(address: str, brand: BrandOpt, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Which outlets serve an address, best first."""
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import network as network_svc
+
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        found = network_svc.route_address(wired.uows(readonly=True), actor, address, default_resolver())
+    rows = [{"code": o.code, "name": o.name, "hotline": o.hotline, "matched_adcode": r.matched_code,
+             "specificity": r.specificity} for r, o in found.outlets]
+
+    def human() -> None:
+        res = found.resolution
+        typer.echo(f"{address} -> {res.adcode or 'undecided'} "
+                   f"{''.join(x for x in (res.province, res.city, res.county, res.township) if x)}")
+        for row in rows:
+            typer.echo(f"  {row['code']:<12} {row['name']}  (covers {row['matched_adcode']})")
+        if not rows:
+            typer.echo("  no outlet covers this address")
+
+    _emit(as_json, {"resolution": found.resolution.as_dict(), "outlets": rows}, human)
+
+
+@network_app.command("gaps")
+def network_gaps(brand: BrandOpt, province: Annotated[str | None, typer.Option()] = None,
+                 as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Counties no outlet covers, per province."""
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import network as network_svc
+
+    wired = _wired()
+    with reasons():
+        actor = _actor(wired, brand, as_user)
+        report = network_svc.network_gaps(wired.uows(readonly=True), actor, default_resolver(), province)
+    data = [{"province": g.province, "counties": g.counties, "covered": g.covered, "partial": len(g.partial),
+             "uncovered": [n for _, n in g.uncovered]} for g in report]
+
+    def human() -> None:
+        for g in report:
+            typer.echo(f"{g.province:<10} {g.covered:>4}/{g.counties:<4} covered, {len(g.partial)} partly, "
+                       f"{len(g.uncovered)} not covered")
+
+    _emit(as_json, data, human)
 
 
 def main() -> None:  # pragma: no cover - console entry point
