@@ -32,8 +32,10 @@ brand_app = typer.Typer(help="Brands.", no_args_is_help=True)
 customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
 regions_app = typer.Typer(help="China's administrative divisions.", no_args_is_help=True)
 network_app = typer.Typer(help="Service outlets, their coverage, routing and gaps.", no_args_is_help=True)
+plans_app = typer.Typer(help="Service plans: catalogues, quotes, changes, renewals.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
-                  (customer_app, "customer"), (regions_app, "regions"), (network_app, "network")):
+                  (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
+                  (plans_app, "plans")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -471,6 +473,75 @@ def network_gaps(brand: BrandOpt, province: Annotated[str | None, typer.Option()
                        f"{len(g.uncovered)} not covered")
 
     _emit(as_json, data, human)
+
+
+# --- plans --------------------------------------------------------------------------------------------
+
+def _read_catalogue(file: Path):  # type: ignore[no-untyped-def]
+    from fairdesk.adapters import killbill
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    with reasons():
+        return killbill.parse(data)
+
+
+@plans_app.command("lint")
+def plans_lint(file: Annotated[Path, typer.Argument(help="A Kill Bill catalogue (XML).")],
+               as_json: JsonOpt = False) -> None:
+    """Exit 0 when the catalogue has one rule for upgrades, downgrades and cancellation; 1 otherwise,
+    naming every pair or plan that breaks it (2: the file cannot be read)."""
+    from fairdesk.adapters import killbill
+
+    findings = killbill.lint(_read_catalogue(file))
+    if as_json:
+        typer.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False))
+    elif findings:
+        for f in findings:
+            typer.echo(f"{f.rule:<20} {f.subject:<40} {f.phase:<10} {f.detail}")
+    else:
+        typer.echo("ok: one rule for every change and for cancellation")
+    raise typer.Exit(1 if findings else 0)
+
+
+@plans_app.command("quote")
+def plans_quote(from_price: Annotated[str, typer.Option(help="What was paid for the period, e.g. 10.00")],
+                period_start: Annotated[str, typer.Option(help="ISO 8601 with offset")],
+                period_end: Annotated[str, typer.Option(help="ISO 8601 with offset")],
+                at: Annotated[str, typer.Option(help="When the change happens, ISO 8601 with offset")],
+                to_price: Annotated[str | None, typer.Option(help="The new plan's price per period")] = None,
+                cancel: Annotated[bool, typer.Option("--cancel", help="Quote a cancellation")] = False,
+                as_json: JsonOpt = False) -> None:
+    """What an immediate change would cost now: credit for the unused part, charge for the rest, net
+    (positive: the customer pays; negative: the customer gets money back)."""
+    from datetime import datetime
+
+    from fairdesk.domain.plans import ChangeKind, ChangePolicy, money, quote_change
+
+    if (to_price is None) == (not cancel):
+        fail("give --to-price, or --cancel")
+
+    def when(text: str, name: str) -> datetime:
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            fail(f"{name}: not an ISO 8601 time: {text!r}")
+        if value.tzinfo is None:
+            fail(f"{name}: give a UTC offset, e.g. {text}+08:00")
+        return value
+
+    with reasons():
+        paid, new = money(from_price, "--from-price"), (money(to_price, "--to-price") if to_price else None)
+        q = quote_change(paid=paid, new_price=new, period_start=when(period_start, "--period-start"),
+                         period_end=when(period_end, "--period-end"), at=when(at, "--at"),
+                         policy=ChangePolicy.IMMEDIATE,
+                         kind=ChangeKind.CANCEL if new is None else ChangeKind.LATERAL)
+    data = {"credit": f"{q.credit:.2f}", "charge": f"{q.charge:.2f}", "net": f"{q.net:.2f}",
+            "effective_at": q.effective_at.isoformat(), "policy": q.policy.value,
+            "lines": [{"kind": ln.kind, "description": ln.description, "amount": f"{ln.amount:.2f}"} for ln in q.lines]}
+    _emit(as_json, data, lambda: typer.echo(f"credit {data['credit']}  charge {data['charge']}  net {data['net']}"))
 
 
 def main() -> None:  # pragma: no cover - console entry point
