@@ -89,7 +89,7 @@ def parse(data: bytes) -> KbCatalogue:
         price_el = final.find("recurring/recurringPrice/price") if final is not None else None
         if not name or product not in categories or price_el is None:
             raise InvalidInput("catalogue.incomplete_plan", f"plan {name!r} lacks a product or a recurring price")
-        phases = tuple(ph.get("type", "") for ph in p.iterfind("initialPhases/phase")) + (final.get("type", ""),)
+        phases = (*(ph.get("type", "") for ph in p.iterfind("initialPhases/phase")), final.get("type", ""))
         plans[name] = KbPlan(name, product, categories[product], _text(final, "recurring/billingPeriod"),
                              money(_text(price_el, "value", "0"), f"price of {name}"), _text(price_el, "currency"),
                              phases)
