@@ -9,7 +9,7 @@ import pytest
 
 from fairdesk.config import SettingsError, load_settings
 from fairdesk.i18n import negotiate, problem_title
-from fairdesk.logging import mask_personal_data, mask_text
+from fairdesk.logs import mask_personal_data, mask_text
 
 
 class TestSettings:

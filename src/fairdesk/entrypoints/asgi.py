@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fairdesk.bootstrap import bootstrap
 from fairdesk.config import load_settings
 from fairdesk.entrypoints.app import create_app
-from fairdesk.logging import configure_logging
+from fairdesk.logs import configure_logging
 
 __all__ = ["make_app"]
 

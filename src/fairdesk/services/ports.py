@@ -19,6 +19,7 @@ class UnitOfWork(Protocol):
     tickets: Any
     idempotency: Any
     outlets: Any
+    plans: Any
 
     def __enter__(self) -> Self: ...
 

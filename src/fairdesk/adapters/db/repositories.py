@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,9 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fairdesk.adapters.db import tables as t
+from fairdesk.adapters.db.types import UTCDateTime
 from fairdesk.domain.customers import Customer, Phone, Product, Unit
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
+from fairdesk.domain.plans import Catalogue, Plan, PlanFamily, Subscription, SubscriptionStatus
 from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "OutletRepository",
+    "PlanRepository",
     "ProductRepository",
     "TicketRepository",
     "UnitRepository",
@@ -243,6 +248,88 @@ class OutletRepository(_Repo):
             self._core(sa.insert(t.outlet_coverage),
                        [{"brand_id": brand_id, "outlet_id": outlet_id, "adcode": code} for code in new])
         return len(new)
+
+
+class PlanRepository(_Repo):
+    def catalogue(self, brand_id: int) -> Catalogue:
+        fam = t.plan_families.c
+        families = {r.code: PlanFamily(r.code, r.name, r.policy, r.save_offer)
+                    for r in self._core(sa.select(t.plan_families).where(fam.brand_id == brand_id))}
+        plans = {r.code: Plan(r.code, r.family, r.name, r.price, r.period, tuple(json.loads(r.features)), r.retired,
+                              r.terms_version)
+                 for r in self._core(sa.select(t.plans).where(t.plans.c.brand_id == brand_id))}
+        return Catalogue(families, plans)
+
+    def save_catalogue(self, brand_id: int, catalogue: Catalogue) -> tuple[int, int]:
+        """Insert new families and plans, update changed ones; plans are never deleted (retire them)."""
+        current = self.catalogue(brand_id)
+        for f in catalogue.families.values():
+            values = {"name": f.name, "policy": f.policy, "save_offer": f.save_offer}
+            if f.code in current.families:
+                self._core(sa.update(t.plan_families).where(t.plan_families.c.brand_id == brand_id,
+                                                            t.plan_families.c.code == f.code).values(values))
+            else:
+                self._core(sa.insert(t.plan_families).values(brand_id=brand_id, code=f.code, **values))
+        for p in catalogue.plans.values():
+            values = {"family": p.family, "name": p.name, "price": p.price, "period": p.period,
+                      "features": json.dumps(list(p.features), ensure_ascii=False), "retired": p.retired,
+                      "terms_version": p.terms_version}
+            if p.code in current.plans:
+                self._core(sa.update(t.plans).where(t.plans.c.brand_id == brand_id, t.plans.c.code == p.code)
+                           .values(values))
+            else:
+                self._core(sa.insert(t.plans).values(brand_id=brand_id, code=p.code, **values))
+        return len(catalogue.families), len(catalogue.plans)
+
+    def subscription(self, brand_id: int, subscription_id: int) -> Subscription | None:
+        return self.session.scalars(sa.select(Subscription).where(
+            t.subscriptions.c.id == subscription_id, t.subscriptions.c.brand_id == brand_id)).one_or_none()
+
+    def subscriptions_of(self, brand_id: int, customer_id: int) -> Sequence[Subscription]:
+        return self.session.scalars(sa.select(Subscription).where(
+            t.subscriptions.c.brand_id == brand_id, t.subscriptions.c.customer_id == customer_id)
+            .order_by(t.subscriptions.c.id)).all()
+
+    def add_consent(self, brand_id: int, subscription_id: int, terms_version: str, price: Decimal, channel: str,
+                    at: datetime) -> None:
+        self._core(sa.insert(t.consents).values(brand_id=brand_id, subscription_id=subscription_id,
+                                                terms_version=terms_version, price=price, channel=channel, at=at))
+
+    def add_change(self, **values: object) -> int:
+        return int(self._core(sa.insert(t.plan_changes).values(**values).returning(t.plan_changes.c.id)).scalar_one())
+
+    def change(self, brand_id: int, subscription_id: int, change_id: int) -> Any:
+        c = t.plan_changes.c
+        return self._core(sa.select(t.plan_changes).where(c.id == change_id, c.brand_id == brand_id,
+                                                          c.subscription_id == subscription_id)).one_or_none()
+
+    def add_ledger(self, rows: list[dict[str, object]]) -> None:
+        if rows:
+            self._core(sa.insert(t.ledger_entries), rows)
+
+    def ledger(self, subscription_id: int) -> Sequence[Any]:
+        c = t.ledger_entries.c
+        return self._core(sa.select(t.ledger_entries).where(c.subscription_id == subscription_id)
+                          .order_by(c.id)).all()
+
+    def due_for_renewal(self, now: datetime, after_id: int, limit: int) -> Sequence[Subscription]:
+        c = t.subscriptions.c
+        return self.session.scalars(sa.select(Subscription).where(
+            c.status == SubscriptionStatus.ACTIVE, c.period_end <= now, c.id > after_id)
+            .order_by(c.id).limit(limit)).all()
+
+    def record_due_reminders(self, now: datetime, horizon: datetime) -> int:
+        """One renewal reminder per subscription and period, for every active auto-renewing subscription that
+        renews before ``horizon``: one set-based statement, so the cost follows the due rows."""
+        s, r = t.subscriptions.c, t.reminders.c
+        due = (sa.select(s.brand_id, s.id, sa.literal("renewal"), s.period_end, sa.literal(now, UTCDateTime()))
+               .where(s.status == SubscriptionStatus.ACTIVE, s.auto_renew.is_(True), s.period_end > now,
+                      s.period_end <= horizon,
+                      ~sa.exists().where(r.subscription_id == s.id, r.kind == "renewal",
+                                         r.for_period_end == s.period_end)))
+        result = self._core(sa.insert(t.reminders).from_select(
+            ["brand_id", "subscription_id", "kind", "for_period_end", "sent_at"], due).returning(t.reminders.c.id))
+        return len(result.all())  # rowcount is not reported for INSERT … SELECT by every driver
 
 
 @dataclass(frozen=True)

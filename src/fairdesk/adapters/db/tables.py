@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry, relationship
 
-from fairdesk.adapters.db.types import UTCDateTime, enum_column
+from fairdesk.adapters.db.types import Fen, UTCDateTime, enum_column
 from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, Role, User
+from fairdesk.domain.plans import BillingPeriod, ChangePolicy, Subscription, SubscriptionStatus
 from fairdesk.domain.tickets import Category, Channel, EventKind, Priority, Status, Ticket, TicketEvent
 
 __all__ = ["mapper_registry", "metadata", "start_mappers"]
@@ -187,6 +188,100 @@ outlet_coverage = sa.Table(
     sa.Index("ix_outlet_coverage_brand_adcode", "brand_id", "adcode"),
 )
 
+plan_families = sa.Table(
+    "plan_families", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("policy", enum_column(ChangePolicy), nullable=False),
+    sa.Column("save_offer", sa.String(300), nullable=False),
+    sa.UniqueConstraint("brand_id", "code", name="uq_plan_families_brand_code"),
+)
+
+plans = sa.Table(
+    "plans", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("family", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("price", Fen(), nullable=False),
+    sa.Column("period", enum_column(BillingPeriod), nullable=False),
+    sa.Column("features", sa.Text(), nullable=False),
+    sa.Column("retired", sa.Boolean(), nullable=False),
+    sa.Column("terms_version", sa.String(32), nullable=False),
+    sa.UniqueConstraint("brand_id", "code", name="uq_plans_brand_code"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("customer_id", "customers.id", index=True),
+    sa.Column("plan_code", sa.String(64), nullable=False),
+    sa.Column("period_start", UTCDateTime(), nullable=False),
+    sa.Column("period_end", UTCDateTime(), nullable=False),
+    sa.Column("paid_since", UTCDateTime(), nullable=False),
+    sa.Column("paid_amount", Fen(), nullable=False),
+    sa.Column("payment_method", sa.String(32), nullable=False),
+    sa.Column("auto_renew", sa.Boolean(), nullable=False),
+    sa.Column("status", enum_column(SubscriptionStatus), nullable=False),
+    sa.Column("pending_plan_code", sa.String(64), nullable=True),
+    sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    sa.Column("offer_shown", sa.Boolean(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    # The renewal sweep walks active subscriptions by period end.
+    sa.Index("ix_subscriptions_status_period_end", "status", "period_end"),
+)
+
+consents = sa.Table(
+    "consents", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("subscription_id", "subscriptions.id", index=True),
+    sa.Column("terms_version", sa.String(32), nullable=False),
+    sa.Column("price", Fen(), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+plan_changes = sa.Table(
+    "plan_changes", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("subscription_id", "subscriptions.id", index=True),
+    sa.Column("from_plan", sa.String(64), nullable=False),
+    sa.Column("to_plan", sa.String(64), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("policy", enum_column(ChangePolicy), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("submitted_at", UTCDateTime(), nullable=False),
+    sa.Column("effective_at", UTCDateTime(), nullable=False),
+    sa.Column("net", Fen(), nullable=False),
+    sa.Column("lines", sa.Text(), nullable=False),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("subscription_id", "subscriptions.id", index=True),
+    _fk("change_id", "plan_changes.id", nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # charge | refund
+    sa.Column("amount", Fen(), nullable=False),
+    sa.Column("payment_method", sa.String(32), nullable=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+reminders = sa.Table(
+    "reminders", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("subscription_id", "subscriptions.id"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("for_period_end", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("subscription_id", "kind", "for_period_end", name="uq_reminders_once"),
+)
+
 _started = False
 
 
@@ -209,6 +304,8 @@ def start_mappers() -> None:
                                   lazy="selectin"),
     })
     m(Outlet, outlets)
+    m(Subscription, subscriptions, properties={"version": subscriptions.c.version},
+      version_id_col=subscriptions.c.version, version_id_generator=False)
     m(Product, products)
     m(Unit, units)
     m(TicketEvent, ticket_events)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "enum_column"]
+__all__ = ["Fen", "UTCDateTime", "enum_column"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -30,6 +31,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Fen(TypeDecorator[Decimal]):
+    """Money as whole fen in a BIGINT: exact on every database (SQLite's NUMERIC would become a float)."""
+
+    impl = sa.BigInteger()
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> int | None:
+        if value is None:
+            return None
+        fen = value * 100
+        if fen != fen.to_integral_value():
+            raise ValueError(f"{value} has fractions of a fen")
+        return int(fen)
+
+    def process_result_value(self, value: int | None, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
 def enum_column(enum_cls: type[enum.Enum], **kw: Any) -> sa.Enum:

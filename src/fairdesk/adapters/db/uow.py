@@ -35,6 +35,7 @@ class SqlUnitOfWork:
         self.tickets = repos.TicketRepository(s)
         self.idempotency = repos.IdempotencyRepository(s)
         self.outlets = repos.OutletRepository(s)
+        self.plans = repos.PlanRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

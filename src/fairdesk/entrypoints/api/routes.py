@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import Field, StringConstraints
 
+from fairdesk.adapters import killbill
 from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import Role
+from fairdesk.domain.plans import Catalogue, Subscription
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
 from fairdesk.entrypoints.api.schemas import (
@@ -34,6 +37,7 @@ from fairdesk.entrypoints.api.schemas import (
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import identity
 from fairdesk.services import network as network_svc
+from fairdesk.services import plans as plans_svc
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.access import access_customer, access_unit, require_role
 
@@ -140,6 +144,106 @@ def gaps(actor: ActorDep, app: AppDep,
     return [{"province_code": g.province_code, "province": g.province, "counties": g.counties,
              "covered": g.covered, "partial": [{"adcode": c, "name": n} for c, n in g.partial],
              "uncovered": [{"adcode": c, "name": n} for c, n in g.uncovered]} for g in report]
+
+
+# --- plans and subscriptions --------------------------------------------------------------------------------
+
+class CatalogueIn(In):
+    killbill_xml: Annotated[str, StringConstraints(min_length=1, max_length=5_000_000)]
+    normalise: bool = False
+
+
+class SubscribeIn(In):
+    customer_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    plan: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    payment_method: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    channel: Annotated[str, StringConstraints(max_length=16)] = "api"
+    auto_renew: bool = False
+    terms_version: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class ChangeIn(In):
+    to_plan: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None
+    preview: bool = False
+    channel: Annotated[str, StringConstraints(max_length=16)] = "api"
+
+
+def _subscription(sub: Subscription, tz: ZoneInfo) -> dict[str, object]:
+    return {"id": sub.id, "customer_id": sub.customer_id, "plan": sub.plan_code, "status": sub.status.value,
+            "period_start": sub.period_start.astimezone(tz).isoformat(),
+            "period_end": sub.period_end.astimezone(tz).isoformat(), "paid_amount": f"{sub.paid_amount:.2f}",
+            "payment_method": sub.payment_method, "auto_renew": sub.auto_renew,
+            "pending_plan": sub.pending_plan_code, "cancel_at_period_end": sub.cancel_at_period_end,
+            "ended_at": sub.ended_at.astimezone(tz).isoformat() if sub.ended_at else None}
+
+
+@router.get("/plans", tags=["plans"])
+def list_plans(actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """The brand's plan families (with their one change rule) and plans."""
+    with app.uows(readonly=True) as uow:
+        cat = uow.plans.catalogue(actor.brand_id)
+    return {"families": [{"code": f.code, "name": f.name, "change_policy": f.policy.value} for f in
+                         cat.families.values()],
+            "plans": [{"code": p.code, "family": p.family, "name": p.name, "price": f"{p.price:.2f}",
+                       "period": p.period.value, "features": list(p.features), "retired": p.retired,
+                       "terms_version": p.terms_version} for p in cat.plans.values()]}
+
+
+@router.post("/plans/import", tags=["plans"])
+def import_plans(body: CatalogueIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """Import a Kill Bill catalogue; refused when it treats directions differently unless ``normalise``."""
+    conv = killbill.to_families(killbill.parse(body.killbill_xml.encode()), normalise=body.normalise)
+    families, plans = plans_svc.import_catalogue(actor, Catalogue(conv.families, conv.plans), app.uows())
+    return {"families": families, "plans": plans, "normalised": conv.changes}
+
+
+@router.post("/subscriptions", tags=["plans"], status_code=status.HTTP_201_CREATED)
+def create_subscription(body: SubscribeIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    sub = plans_svc.subscribe(plans_svc.Subscribe(actor, body.customer_id, body.plan, body.payment_method,
+                                                  body.channel, body.auto_renew, body.terms_version),
+                              app.uows(), app.clock)
+    return _subscription(sub, app.clock.tz)
+
+
+@router.get("/subscriptions/{subscription_id}", tags=["plans"])
+def get_subscription(subscription_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    with app.uows(readonly=True) as uow:
+        sub = plans_svc.access_subscription(uow, actor, subscription_id)
+        ledger = [{"kind": r.kind, "amount": f"{r.amount:.2f}", "payment_method": r.payment_method,
+                   "description": r.description, "at": r.at.astimezone(app.clock.tz).isoformat()}
+                  for r in uow.plans.ledger(sub.id)]
+    return _subscription(sub, app.clock.tz) | {"ledger": ledger}
+
+
+@router.post("/subscriptions/{subscription_id}/changes", tags=["plans"])
+def change_subscription(subscription_id: IdPath, body: ChangeIn, actor: ActorDep, app: AppDep,
+                        response: Response) -> dict[str, object]:
+    """The one operation for every change: ``to_plan`` a plan (up or down) or null (cancel); ``preview``
+    first shows the effective time and every line, then the same call without preview confirms it."""
+    result = plans_svc.change_subscription(plans_svc.ChangeSubscription(
+        actor, subscription_id, body.to_plan, body.preview, body.channel), app.uows, app.clock)
+    q = result.quote
+    out: dict[str, object] = {
+        "kind": q.kind.value, "policy": q.policy.value, "preview": body.preview,
+        "submitted_at": q.submitted_at.astimezone(app.clock.tz).isoformat(),
+        "effective_at": q.effective_at.astimezone(app.clock.tz).isoformat(),
+        "lines": [{"kind": ln.kind, "description": ln.description, "amount": f"{ln.amount:.2f}"} for ln in q.lines],
+        "net": f"{q.net:.2f}", "from_plan": result.from_plan.code,
+        "to_plan": result.to_plan.code if result.to_plan else None,
+    }
+    if body.preview:
+        # The offer sits beside the change, never instead of it: confirming the change declines it.
+        out["save_offer"] = result.save_offer
+        out["continue"] = {"method": "POST", "href": f"/api/v1/subscriptions/{subscription_id}/changes",
+                           "body": {"to_plan": body.to_plan, "preview": False, "channel": body.channel}}
+        return out
+    response.status_code = status.HTTP_201_CREATED
+    return out | {"change_id": result.change_id, "receipt": result.receipt}
+
+
+@router.get("/subscriptions/{subscription_id}/changes/{change_id}/receipt", tags=["plans"])
+def change_receipt(subscription_id: IdPath, change_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    return plans_svc.receipt(app.uows(readonly=True), actor, subscription_id, change_id, app.clock)
 
 
 # --- customers, products, units -------------------------------------------------------------------

@@ -76,6 +76,27 @@ def load_demo_network(wired: App, operator: Actor) -> int:
     return len(groups)
 
 
+def load_demo_plans(wired: App, operator: Actor, customer_id: int) -> None:
+    """An extended-warranty family for safes: one change rule (immediate) for up, down and cancel."""
+    from decimal import Decimal
+
+    from fairdesk.domain.plans import BillingPeriod, Catalogue, ChangePolicy, Plan, PlanFamily
+    from fairdesk.services import plans as plans_svc
+
+    family = PlanFamily("care", "安心保 延保与保养", ChangePolicy.IMMEDIATE,
+                        save_offer="保留当前方案，下一年度保养费用减免 20 元（可直接忽略，继续您的变更）")
+    plans = [
+        Plan("care-basic", "care", "安心保 基础版（年付）", Decimal("99.00"), BillingPeriod.YEAR, ("延长保修 1 年",)),
+        Plan("care-plus", "care", "安心保 升级版（年付）", Decimal("199.00"), BillingPeriod.YEAR,
+             ("延长保修 1 年", "每年上门保养 1 次")),
+        Plan("care-premium", "care", "安心保 尊享版（年付）", Decimal("399.00"), BillingPeriod.YEAR,
+             ("延长保修 2 年", "每年上门保养 2 次", "24 小时优先上门")),
+    ]
+    plans_svc.import_catalogue(operator, Catalogue({family.code: family}, {p.code: p for p in plans}), wired.uows())
+    plans_svc.subscribe(plans_svc.Subscribe(operator, customer_id, "care-plus", "alipay", "web", auto_renew=True,
+                                            terms_version="1"), wired.uows(), wired.clock)
+
+
 def load_demo(wired: App) -> bool:
     """Load the demo brand once; returns False when it is already there."""
     uows, clock = wired.uows, wired.clock
@@ -107,6 +128,7 @@ def load_demo(wired: App) -> bool:
                                              password="demo-acme-manager",  # noqa: S106 — printed demo credentials
                                              language="en"), uows(), clock)
     load_demo_network(wired, operator)
+    load_demo_plans(wired, operator, customers[0][0].id)
     agent = Actor(brand_id=brand.id, role=Role.AGENT, label="agent:agent")
     for idx, category, priority, subject, moves in _TICKETS:
         customer, unit = customers[idx]

@@ -544,5 +544,70 @@ def plans_quote(from_price: Annotated[str, typer.Option(help="What was paid for 
     _emit(as_json, data, lambda: typer.echo(f"credit {data['credit']}  charge {data['charge']}  net {data['net']}"))
 
 
+@plans_app.command("import")
+def plans_import(file: Annotated[Path, typer.Argument(help="A Kill Bill catalogue (XML).")], brand: BrandOpt,
+                 normalise: Annotated[bool, typer.Option("--normalise", help="Give every change and "
+                                                         "cancellation the rule upgrades had.")] = False,
+                 as_user: AsOpt = None) -> None:
+    """Import a catalogue; an asymmetric one is refused unless --normalise (which says what it changed)."""
+    from fairdesk.adapters import killbill
+    from fairdesk.domain.plans import Catalogue
+    from fairdesk.services import plans as plans_svc
+
+    cat = _read_catalogue(file)
+    wired = _wired()
+    with reasons():
+        conv = killbill.to_families(cat, normalise=normalise)
+        families, plans = plans_svc.import_catalogue(_actor(wired, brand, as_user),
+                                                     Catalogue(conv.families, conv.plans), wired.uows())
+    for line in conv.changes:
+        typer.echo(f"normalised: {line}")
+    typer.echo(f"imported {families} families, {plans} plans")
+
+
+@plans_app.command("change")
+def plans_change(subscription: Annotated[int, typer.Argument(min=1)], brand: BrandOpt,
+                 to: Annotated[str | None, typer.Option("--to", help="The plan to change to.")] = None,
+                 cancel: Annotated[bool, typer.Option("--cancel")] = False,
+                 preview: Annotated[bool, typer.Option("--preview", help="Show, change nothing.")] = False,
+                 channel: Annotated[str, typer.Option()] = "hotline",
+                 as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Change a subscription up, down (--to PLAN) or out (--cancel): one command, one rule."""
+    from fairdesk.services import plans as plans_svc
+
+    if (to is None) == (not cancel):
+        fail("give --to PLAN, or --cancel")
+    wired = _wired()
+    with reasons():
+        result = plans_svc.change_subscription(plans_svc.ChangeSubscription(
+            _actor(wired, brand, as_user), subscription, to, preview, channel), wired.uows, wired.clock)
+    q = result.quote
+    data = {"kind": q.kind.value, "policy": q.policy.value,
+            "effective_at": q.effective_at.astimezone(wired.clock.tz).isoformat(),
+            "net": f"{q.net:.2f}", "lines": [{"kind": ln.kind, "amount": f"{ln.amount:.2f}",
+                                               "description": ln.description} for ln in q.lines],
+            "save_offer": result.save_offer, "receipt": result.receipt}
+
+    def human() -> None:
+        typer.echo(f"{q.kind.value} ({q.policy.value}), effective {q.effective_at.astimezone(wired.clock.tz)}, "
+                   f"net {q.net:.2f}{' — preview only' if preview else ''}")
+        for ln in q.lines:
+            typer.echo(f"  {ln.amount:>10.2f}  {ln.description}")
+
+    _emit(as_json, data, human)
+
+
+@plans_app.command("renewals")
+def plans_renewals(as_json: JsonOpt = False) -> None:
+    """Renew or end every subscription whose period is over; record reminders for renewals due soon."""
+    from fairdesk.services import plans as plans_svc
+
+    wired = _wired()
+    run = plans_svc.run_renewals(wired.uows, wired.clock)
+    data = {"renewed": run.renewed, "ended": run.ended, "reminded": run.reminded, "charged": f"{run.charged:.2f}"}
+    _emit(as_json, data, lambda: typer.echo(f"renewed {run.renewed}, ended {run.ended}, reminded {run.reminded}, "
+                                            f"charged {run.charged:.2f}"))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
