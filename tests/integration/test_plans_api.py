@@ -22,7 +22,8 @@ KILLBILL = Path(__file__).resolve().parents[1] / "data" / "killbill"
 
 def catalogue(policy: ChangePolicy = ChangePolicy.IMMEDIATE, period: BillingPeriod = BillingPeriod.MONTH) -> Catalogue:
     family = PlanFamily("care", "安心保", policy, save_offer="留下来，下月 9 折")
-    plans = [Plan("basic", "care", "基础", Decimal("10.00"), period), Plan("plus", "care", "升级", Decimal("20.00"), period),
+    plans = [Plan("basic", "care", "基础", Decimal("10.00"), period),
+             Plan("plus", "care", "升级", Decimal("20.00"), period),
              Plan("old", "care", "旧版", Decimal("5.00"), period, retired=True)]
     return Catalogue({"care": family}, {p.code: p for p in plans})
 
