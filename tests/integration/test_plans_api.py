@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fairdesk.bootstrap import App
+from fairdesk.domain.errors import Conflict
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.plans import BillingPeriod, Catalogue, ChangePolicy, Plan, PlanFamily
 from fairdesk.services import plans as plans_svc
@@ -190,3 +191,48 @@ class TestRenewals:
         plans_svc.run_renewals(wired.uows, clock)
         view = client.get(f"/api/v1/subscriptions/{sub}", headers=seed.auth("alice")).json()
         assert view["plan"] == "basic" and [e["amount"] for e in view["ledger"]] == ["20.00", "10.00"]
+
+
+def test_a_scheduled_cancellation_can_be_withdrawn_in_one_action(client: TestClient, seed: Seed, wired: App,
+                                                                  clock: FrozenClock) -> None:
+    plans_svc.import_catalogue(Actor(seed.brand_a, Role.MANAGER, label="t"), catalogue(ChangePolicy.NEXT_CYCLE),
+                               wired.uows())
+    sub = subscribe(client, seed, auto_renew=True, terms_version="1")["id"]
+    assert change(client, seed, sub, None).json()["net"] == "0.00"
+    r = client.post(f"/api/v1/subscriptions/{sub}/resume", headers=seed.auth("alice"))
+    assert r.status_code == 200 and r.json()["cancel_at_period_end"] is False and r.json()["auto_renew"] is True
+    again = client.post(f"/api/v1/subscriptions/{sub}/resume", headers=seed.auth("alice"))
+    assert again.status_code == 409 and again.json()["code"] == "subscription.nothing_scheduled"
+
+
+def test_a_subscribed_plans_price_cannot_be_changed_silently(client: TestClient, plans: Seed, wired: App) -> None:
+    subscribe(client, plans, plan="basic")
+    dearer = catalogue()
+    dearer.plans["basic"] = Plan("basic", "care", "基础", Decimal("12.00"), BillingPeriod.MONTH)
+    with pytest.raises(Conflict):
+        plans_svc.import_catalogue(Actor(plans.brand_a, Role.MANAGER, label="t"), dearer, wired.uows())
+    assert client.get("/api/v1/plans", headers=plans.auth("alice")).json()["plans"][0]["price"] == "10.00"
+
+
+def test_the_same_journey_through_the_cli(client: TestClient, plans: Seed, db_url: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from fairdesk.entrypoints.cli.main import app as cli
+    from tests.conftest import SECRET
+
+    monkeypatch.setenv("FAIRDESK_DATABASE_URL", db_url)
+    monkeypatch.setenv("FAIRDESK_SECRET_KEY", SECRET)
+    sub = subscribe(client, plans, plan="plus")["id"]
+    runner = CliRunner()
+    base = ["plans", "change", str(sub), "--brand", "angu", "--as", "agent_a", "--json"]
+    preview = json.loads(runner.invoke(cli, [*base, "--to", "basic", "--preview"]).stdout)
+    assert preview["kind"] == "downgrade" and preview["receipt"] is None and preview["save_offer"]
+    done = json.loads(runner.invoke(cli, [*base, "--to", "basic"]).stdout)
+    assert done["receipt"]["channel"] == "hotline" and done["receipt"]["to_plan"] == "basic"
+    out = runner.invoke(cli, [*base, "--cancel"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["kind"] == "cancel"
+    again = runner.invoke(cli, [*base, "--cancel"])
+    assert again.exit_code == 2 and "subscription.ended" in again.stderr

@@ -250,6 +250,18 @@ class Subscription:
             self.paid_amount = quote.charge
         self.version += 1
 
+    def resume(self) -> None:
+        """Withdraw a change or cancellation scheduled for the end of the period: one action, no questions."""
+        if self.status is not SubscriptionStatus.ACTIVE:
+            raise Conflict("subscription.ended", "this subscription has ended; subscribe again")
+        if self.pending_plan_code is None and not self.cancel_at_period_end:
+            raise Conflict("subscription.nothing_scheduled", "no change is scheduled")
+        if self.cancel_at_period_end:
+            self.cancel_at_period_end = False
+            self.auto_renew = True
+        self.pending_plan_code = None
+        self.version += 1
+
     def due_for_renewal(self, now: datetime) -> bool:
         return self.status is SubscriptionStatus.ACTIVE and self.period_end <= now
 

@@ -34,6 +34,7 @@ __all__ = [
     "change_subscription",
     "import_catalogue",
     "receipt",
+    "resume_subscription",
     "run_renewals",
     "subscribe",
 ]
@@ -182,6 +183,20 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
     result.receipt = _receipt(sub, change_id, current.code, target.code if target else None, quote, cmd.channel,
                               sub.payment_method, clock)
     return result
+
+
+def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork) -> Subscription:
+    """Withdraw a scheduled change or cancellation."""
+    if actor.read_only or actor.role is Role.TECHNICIAN:
+        raise NotFound("not_found", "no such operation for this role")
+    try:
+        with uow:
+            sub = access_subscription(uow, actor, subscription_id)
+            sub.resume()
+            uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("subscription.concurrent_change", "the subscription changed meanwhile; retry") from exc
+    return sub
 
 
 def _receipt(sub: Subscription, change_id: int, from_plan: str, to_plan: str | None, quote: Quote, channel: str,

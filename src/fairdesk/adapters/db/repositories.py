@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fairdesk.adapters.db import tables as t
 from fairdesk.adapters.db.types import UTCDateTime
 from fairdesk.domain.customers import Customer, Phone, Product, Unit
+from fairdesk.domain.errors import Conflict
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
 from fairdesk.domain.plans import Catalogue, Plan, PlanFamily, Subscription, SubscriptionStatus
@@ -270,7 +271,14 @@ class PlanRepository(_Repo):
                                                             t.plan_families.c.code == f.code).values(values))
             else:
                 self._core(sa.insert(t.plan_families).values(brand_id=brand_id, code=f.code, **values))
+        subscribed = self.subscribed_plan_codes(brand_id)
         for p in catalogue.plans.values():
+            old = current.plans.get(p.code)
+            if old is not None and old.price != p.price and p.code in subscribed:
+                # Subscribers renew at the price they agreed to; a new price needs a new plan (and the notice
+                # that moving them to it takes), never a silent edit.
+                raise Conflict("plan.price_change_needs_notice",
+                               f"plan {p.code} has subscribers: offer the new price as a new plan instead")
             values = {"family": p.family, "name": p.name, "price": p.price, "period": p.period,
                       "features": json.dumps(list(p.features), ensure_ascii=False), "retired": p.retired,
                       "terms_version": p.terms_version}
@@ -280,6 +288,11 @@ class PlanRepository(_Repo):
             else:
                 self._core(sa.insert(t.plans).values(brand_id=brand_id, code=p.code, **values))
         return len(catalogue.families), len(catalogue.plans)
+
+    def subscribed_plan_codes(self, brand_id: int) -> set[str]:
+        c = t.subscriptions.c
+        return set(self._core(sa.select(c.plan_code).distinct().where(
+            c.brand_id == brand_id, c.status == SubscriptionStatus.ACTIVE)).scalars())
 
     def subscription(self, brand_id: int, subscription_id: int) -> Subscription | None:
         return self.session.scalars(sa.select(Subscription).where(

@@ -241,6 +241,12 @@ def change_subscription(subscription_id: IdPath, body: ChangeIn, actor: ActorDep
     return out | {"change_id": result.change_id, "receipt": result.receipt}
 
 
+@router.post("/subscriptions/{subscription_id}/resume", tags=["plans"])
+def resume_subscription(subscription_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """Withdraw a change or cancellation scheduled for the end of the period."""
+    return _subscription(plans_svc.resume_subscription(actor, subscription_id, app.uows()), app.clock.tz)
+
+
 @router.get("/subscriptions/{subscription_id}/changes/{change_id}/receipt", tags=["plans"])
 def change_receipt(subscription_id: IdPath, change_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
     return plans_svc.receipt(app.uows(readonly=True), actor, subscription_id, change_id, app.clock)
