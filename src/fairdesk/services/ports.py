@@ -20,6 +20,7 @@ class UnitOfWork(Protocol):
     idempotency: Any
     outlets: Any
     plans: Any
+    channels: Any
 
     def __enter__(self) -> Self: ...
 

@@ -25,6 +25,7 @@ from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
 
 __all__ = [
     "BrandRepository",
+    "ChannelRepository",
     "CustomerRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
@@ -343,6 +344,35 @@ class PlanRepository(_Repo):
         result = self._core(sa.insert(t.reminders).from_select(
             ["brand_id", "subscription_id", "kind", "for_period_end", "sent_at"], due).returning(t.reminders.c.id))
         return len(result.all())  # rowcount is not reported for INSERT … SELECT by every driver
+
+
+class ChannelRepository(_Repo):
+    def add(self, brand_id: int, kind: str, value: str, label: str, at: datetime) -> None:  # type: ignore[override]
+        self._core(sa.insert(t.official_channels).values(brand_id=brand_id, kind=kind, value=value, label=label,
+                                                         created_at=at))
+
+    def owner(self, kind: str, value: str) -> tuple[int, str] | None:
+        c = t.official_channels.c
+        row = self._core(sa.select(t.brands.c.id, t.brands.c.name).join(t.brands, t.brands.c.id == c.brand_id)
+                         .where(c.kind == kind, c.value == value)).first()
+        return (row[0], row[1]) if row else None
+
+    def phones_of_any_brand(self, values: Sequence[str]) -> dict[str, str]:
+        """Normalized phone → the name of the brand it belongs to, for the given numbers."""
+        c = t.official_channels.c
+        rows = self._core(sa.select(c.value, t.brands.c.name).join(t.brands, t.brands.c.id == c.brand_id)
+                          .where(c.kind == "phone", c.value.in_(list(values))))
+        return dict(rows.all())
+
+    def brand_names(self) -> list[str]:
+        """Names of brands that registered official channels (the ones an impostor page may borrow)."""
+        c = t.official_channels.c
+        return list(self._core(sa.select(t.brands.c.name).distinct()
+                               .join(t.official_channels, c.brand_id == t.brands.c.id)).scalars())
+
+    def of_brand(self, brand_id: int) -> Sequence[Any]:
+        c = t.official_channels.c
+        return self._core(sa.select(c.kind, c.value, c.label).where(c.brand_id == brand_id).order_by(c.id)).all()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry, relationship
 
 from fairdesk.adapters.db.types import Fen, UTCDateTime, enum_column
+from fairdesk.domain.channels import ChannelKind
 from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, Role, User
@@ -280,6 +281,16 @@ reminders = sa.Table(
     sa.Column("for_period_end", UTCDateTime(), nullable=False),
     sa.Column("sent_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("subscription_id", "kind", "for_period_end", name="uq_reminders_once"),
+)
+
+official_channels = sa.Table(
+    "official_channels", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("kind", enum_column(ChannelKind), nullable=False),
+    sa.Column("value", sa.String(200), nullable=False),  # normalized: +86… for phones, host/path for websites
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("kind", "value", name="uq_official_channels_kind_value"),
 )
 
 _started = False

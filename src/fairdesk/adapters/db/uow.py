@@ -36,6 +36,7 @@ class SqlUnitOfWork:
         self.idempotency = repos.IdempotencyRepository(s)
         self.outlets = repos.OutletRepository(s)
         self.plans = repos.PlanRepository(s)
+        self.channels = repos.ChannelRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

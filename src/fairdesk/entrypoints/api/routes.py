@@ -10,7 +10,10 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import Field, StringConstraints
 
 from fairdesk.adapters import killbill
+from fairdesk.adapters.clause_rules import default_rules
 from fairdesk.adapters.regions_data import default_resolver
+from fairdesk.domain import clauses
+from fairdesk.domain.channels import ChannelKind
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import Role
@@ -34,6 +37,7 @@ from fairdesk.entrypoints.api.schemas import (
     decode_cursor,
     encode_cursor,
 )
+from fairdesk.services import channels as channels_svc
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import identity
 from fairdesk.services import network as network_svc
@@ -250,6 +254,52 @@ def resume_subscription(subscription_id: IdPath, actor: ActorDep, app: AppDep) -
 @router.get("/subscriptions/{subscription_id}/changes/{change_id}/receipt", tags=["plans"])
 def change_receipt(subscription_id: IdPath, change_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
     return plans_svc.receipt(app.uows(readonly=True), actor, subscription_id, change_id, app.clock)
+
+
+# --- official channels and contract terms --------------------------------------------------------------------
+
+class ChannelIn(In):
+    kind: ChannelKind
+    value: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    label: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class TextIn(In):
+    text: Annotated[str, StringConstraints(max_length=1_000_000)]
+
+
+@router.post("/channels", tags=["channels"], status_code=status.HTTP_201_CREATED)
+def register_channel(body: ChannelIn, actor: ActorDep, app: AppDep) -> dict[str, str]:
+    """Register one of the brand's official phone numbers, websites or accounts."""
+    normalized = channels_svc.register_channel(actor, body.kind, body.value, body.label, app.uows(), app.clock)
+    return {"kind": body.kind.value, "value": normalized, "label": body.label}
+
+
+@router.get("/channels", tags=["channels"])
+def list_channels(actor: ActorDep, app: AppDep) -> list[dict[str, str]]:
+    with app.uows(readonly=True) as uow:
+        rows = uow.channels.of_brand(actor.brand_id)
+    return [{"kind": r.kind.value, "value": r.value, "label": r.label} for r in rows]
+
+
+@router.get("/channels/check", tags=["channels"])
+def check_channel(value: Annotated[str, Query(min_length=1, max_length=200)], app: AppDep) -> dict[str, object]:
+    """Public: is this number or address an official service channel, and of which brand?"""
+    r = channels_svc.check_channel(value, app.uows(readonly=True))
+    return {"value": r.value, "normalized": r.normalized, "kind": r.kind.value if r.kind else None,
+            "status": r.status.value, "brand": r.brand}
+
+
+@router.post("/channels/scan", tags=["channels"])
+def scan_channels(body: TextIn, actor: ActorDep, app: AppDep) -> list[dict[str, str | None]]:
+    """Every phone number in a text or HTML page, marked official, unknown or impostor."""
+    return channels_svc.scan_page(body.text, app.uows(readonly=True))
+
+
+@router.post("/clauses/check", tags=["clauses"])
+def check_clauses(body: TextIn) -> dict[str, object]:
+    """Public: the clauses of a contract or terms text that are known to be unfair, with basis and a fair rewrite."""
+    return {"findings": [f.as_dict() for f in clauses.check(body.text, default_rules())]}
 
 
 # --- customers, products, units -------------------------------------------------------------------

@@ -129,6 +129,12 @@ def load_demo(wired: App) -> bool:
                                              language="en"), uows(), clock)
     load_demo_network(wired, operator)
     load_demo_plans(wired, operator, customers[0][0].id)
+    from fairdesk.domain.channels import ChannelKind
+    from fairdesk.services import channels as channels_svc
+
+    for kind, value, label in ((ChannelKind.PHONE, "400-888-6666", "全国售后服务热线（24 小时）"),
+                               (ChannelKind.WEBSITE, "https://www.angu-safes.example/", "官方网站")):
+        channels_svc.register_channel(operator, kind, value, label, wired.uows(), wired.clock)
     agent = Actor(brand_id=brand.id, role=Role.AGENT, label="agent:agent")
     for idx, category, priority, subject, moves in _TICKETS:
         customer, unit = customers[idx]

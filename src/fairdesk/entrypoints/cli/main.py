@@ -33,9 +33,11 @@ customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
 regions_app = typer.Typer(help="China's administrative divisions.", no_args_is_help=True)
 network_app = typer.Typer(help="Service outlets, their coverage, routing and gaps.", no_args_is_help=True)
 plans_app = typer.Typer(help="Service plans: catalogues, quotes, changes, renewals.", no_args_is_help=True)
+channels_app = typer.Typer(help="Official service channels: register, check, scan pages.", no_args_is_help=True)
+clauses_app = typer.Typer(help="Unfair terms in standard-form contracts.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
                   (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
-                  (plans_app, "plans")):
+                  (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -607,6 +609,88 @@ def plans_renewals(as_json: JsonOpt = False) -> None:
     data = {"renewed": run.renewed, "ended": run.ended, "reminded": run.reminded, "charged": f"{run.charged:.2f}"}
     _emit(as_json, data, lambda: typer.echo(f"renewed {run.renewed}, ended {run.ended}, reminded {run.reminded}, "
                                             f"charged {run.charged:.2f}"))
+
+
+# --- channels and clauses -------------------------------------------------------------------------------
+
+def _read_text(file: Path, limit: int) -> str:
+    """A UTF-8 text file of at most ``limit`` bytes, or exit 2 saying why not."""
+    try:
+        with file.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    if len(data) > limit:
+        fail(f"{file} is larger than {limit:,} bytes")
+    if b"\x00" in data:
+        fail(f"{file} is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("gb18030")  # Chinese pages and contracts are often GBK
+        except UnicodeDecodeError:
+            fail(f"{file} is neither UTF-8 nor GB18030 text")
+
+
+@channels_app.command("add")
+def channels_add(brand: BrandOpt, value: str,
+                 kind: Annotated[str, typer.Option(help="phone, website or account")] = "phone",
+                 label: Annotated[str, typer.Option()] = "", as_user: AsOpt = None) -> None:
+    """Register an official channel of the brand."""
+    from fairdesk.domain.channels import ChannelKind
+    from fairdesk.services import channels as channels_svc
+
+    if kind not in {k.value for k in ChannelKind}:
+        fail("--kind is phone, website or account")
+    wired = _wired()
+    with reasons():
+        normalized = channels_svc.register_channel(_actor(wired, brand, as_user), ChannelKind(kind), value, label,
+                                                   wired.uows(), wired.clock)
+    typer.echo(f"registered {normalized}")
+
+
+@channels_app.command("check")
+def channels_check(value: str, as_json: JsonOpt = False) -> None:
+    """Is this an official service number or website, and whose?"""
+    from fairdesk.services import channels as channels_svc
+
+    wired = _wired()
+    with reasons():
+        r = channels_svc.check_channel(value, wired.uows(readonly=True))
+    data = {"value": value, "normalized": r.normalized, "status": r.status.value, "brand": r.brand}
+    _emit(as_json, data, lambda: typer.echo(f"{r.normalized}: {r.status.value}" + (f" ({r.brand})" if r.brand else "")))
+
+
+@channels_app.command("scan")
+def channels_scan(file: Annotated[Path, typer.Argument(help="A text or HTML page.")], as_json: JsonOpt = False) -> None:
+    """Every phone number on a page, official, unknown or impostor; with --json one object per line."""
+    from fairdesk.services import channels as channels_svc
+
+    text = _read_text(file, 5_000_000)
+    wired = _wired()
+    for r in channels_svc.scan_page(text, wired.uows(readonly=True)):
+        if as_json:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        else:
+            typer.echo(f"{r['normalized']:<16} {r['status']:<9} {r['brand'] or ''}  ({r['number']})")
+
+
+@clauses_app.command("check")
+def clauses_check(file: Annotated[Path, typer.Argument(help="Contract or terms text (UTF-8 or GB18030).")],
+                  as_json: JsonOpt = False) -> None:
+    """Flag the clauses known to be unfair in standard-form contracts, with their basis and a fair rewrite."""
+    from fairdesk.adapters.clause_rules import default_rules
+    from fairdesk.domain.clauses import check
+
+    findings = check(_read_text(file, 2_000_000), default_rules())
+    if as_json:
+        typer.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False))
+        return
+    for f in findings:
+        typer.echo(f"[{f.rule}] {f.clause}\n    basis: {f.basis}\n    fair: {f.suggestion}")
+    if not findings:
+        typer.echo("no unfair clauses found")
 
 
 def main() -> None:  # pragma: no cover - console entry point
