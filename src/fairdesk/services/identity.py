@@ -50,6 +50,8 @@ def create_brand(uow: UnitOfWork, clock: Clock, *, code: str, name: str, ticket_
             raise Conflict("brand.exists", f"brand {code!r} exists")
         brand = Brand(code=code, name=name, ticket_prefix=ticket_prefix, created_at=clock.now())
         uow.brands.add(brand)
+        uow.brands.flush()
+        uow.evidence.start_chain(brand.id)  # the evidence chain exists from the brand's first moment
         uow.commit()
     return brand
 

@@ -21,6 +21,7 @@ from fairdesk.domain.plans import (
     Subscription,
     add_period,
 )
+from fairdesk.services import evidence
 from fairdesk.services.access import access_customer, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -108,6 +109,10 @@ def subscribe(cmd: Subscribe, uow: UnitOfWork, clock: Clock) -> Subscription:
         uow.plans.add_ledger([{"brand_id": sub.brand_id, "subscription_id": sub.id, "change_id": None,
                                "kind": "charge", "amount": plan.price, "payment_method": sub.payment_method,
                                "description": f"{plan.name}: first period", "at": now}])
+        evidence.record(uow, sub.brand_id, "subscription.started", f"subscription:{sub.id}", sub.customer_id,
+                        {"plan": plan.code, "price": f"{plan.price:.2f}", "period_end": sub.period_end.isoformat(),
+                         "auto_renew": sub.auto_renew, "terms_version": cmd.terms_version, "channel": cmd.channel,
+                         "payment_method": sub.payment_method, "by": cmd.actor.describe()}, clock)
         uow.commit()
     return sub
 
@@ -175,6 +180,11 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
                 ledger.append({"kind": "charge", "amount": quote.charge, "description": "rest of the period"})
             uow.plans.add_ledger([row | {"brand_id": sub.brand_id, "subscription_id": sub.id, "change_id": change_id,
                                          "payment_method": sub.payment_method, "at": now} for row in ledger])
+            evidence.record(uow, sub.brand_id, "subscription.changed", f"subscription:{sub.id}", sub.customer_id,
+                            {"change_id": change_id, "kind": quote.kind.value, "policy": quote.policy.value,
+                             "from": current.code, "to": target.code if target else None, "net": f"{quote.net:.2f}",
+                             "lines": _lines(quote), "effective_at": quote.effective_at.isoformat(),
+                             "channel": cmd.channel, "by": cmd.actor.describe()}, clock)
             uow.commit()
     except StaleDataError as exc:
         raise Conflict("subscription.concurrent_change",
@@ -185,7 +195,7 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
     return result
 
 
-def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork) -> Subscription:
+def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork, clock: Clock) -> Subscription:
     """Withdraw a scheduled change or cancellation."""
     if actor.read_only or actor.role is Role.TECHNICIAN:
         raise NotFound("not_found", "no such operation for this role")
@@ -193,6 +203,8 @@ def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork) -> 
         with uow:
             sub = access_subscription(uow, actor, subscription_id)
             sub.resume()
+            evidence.record(uow, sub.brand_id, "subscription.resumed", f"subscription:{sub.id}", sub.customer_id,
+                            {"by": actor.describe()}, clock)
             uow.commit()
     except StaleDataError as exc:
         raise Conflict("subscription.concurrent_change", "the subscription changed meanwhile; retry") from exc
@@ -257,6 +269,10 @@ def run_renewals(uows: UowFactory, clock: Clock, *, batch: int = 500,
                 while sub.due_for_renewal(now):
                     plan = cat.plans[sub.pending_plan_code or sub.plan_code]
                     charged = sub.renew(plan, clock.tz)
+                    evidence.record(uow, sub.brand_id, "subscription.renewed" if charged else "subscription.ended",
+                                    f"subscription:{sub.id}", sub.customer_id,
+                                    {"plan": plan.code, "charged": f"{charged:.2f}" if charged else None,
+                                     "period_end": sub.period_end.isoformat()}, clock)
                     if charged is None:
                         run.ended += 1
                         break

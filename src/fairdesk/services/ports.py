@@ -21,6 +21,7 @@ class UnitOfWork(Protocol):
     outlets: Any
     plans: Any
     channels: Any
+    evidence: Any
 
     def __enter__(self) -> Self: ...
 

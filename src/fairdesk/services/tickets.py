@@ -21,6 +21,7 @@ from fairdesk.domain.tickets import (
     TicketFilter,
     format_ticket_number,
 )
+from fairdesk.services import evidence
 from fairdesk.services.access import access_customer_for_ticket, access_ticket, access_unit
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -114,6 +115,9 @@ def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None,
             description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
             address_id=cmd.address_id)
         uow.tickets.create(ticket)
+        evidence.record(uow, actor.brand_id, "ticket.created", f"ticket:{ticket.id}", ticket.customer_id,
+                        {"number": ticket.number, "channel": ticket.channel.value, "category": ticket.category.value,
+                         "priority": ticket.priority.value, "subject": ticket.subject, "by": actor.describe()}, clock)
         if key is not None:
             uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
         uow.commit()
@@ -154,7 +158,10 @@ def move_ticket(cmd: MoveTicket, uow: UnitOfWork, clock: Clock) -> Ticket:
     """Move a ticket to another state if the table and the actor's role allow it; append the event."""
     with uow:
         ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
-        ticket.move(cmd.to, actor=cmd.actor, at=clock.now(), note=cmd.note)
+        event = ticket.move(cmd.to, actor=cmd.actor, at=clock.now(), note=cmd.note)
+        evidence.record(uow, ticket.brand_id, "ticket.moved", f"ticket:{ticket.id}", ticket.customer_id,
+                        {"number": ticket.number, "from": event.from_status.value, "to": event.to_status.value,
+                         "note": event.note, "by": event.actor}, clock)
         uow.commit()
     return ticket
 
@@ -170,5 +177,7 @@ def comment_ticket(cmd: Comment, uow: UnitOfWork, clock: Clock) -> TicketEvent:
     with uow:
         ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
         event = ticket.comment(cmd.text, actor=cmd.actor, at=clock.now())
+        evidence.record(uow, ticket.brand_id, "ticket.commented", f"ticket:{ticket.id}", ticket.customer_id,
+                        {"number": ticket.number, "text": event.note, "by": event.actor}, clock)
         uow.commit()
     return event

@@ -6,7 +6,7 @@ import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from fairdesk.adapters.db import tables as t
 from fairdesk.adapters.db.types import UTCDateTime
 from fairdesk.domain.customers import Customer, Phone, Product, Unit
 from fairdesk.domain.errors import Conflict
+from fairdesk.domain.evidence import GENESIS, Checkpoint, Entry, canonical, entry_hash
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
 from fairdesk.domain.plans import Catalogue, Plan, PlanFamily, Subscription, SubscriptionStatus
@@ -27,6 +28,7 @@ __all__ = [
     "BrandRepository",
     "ChannelRepository",
     "CustomerRepository",
+    "EvidenceRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
     "OutletRepository",
@@ -373,6 +375,68 @@ class ChannelRepository(_Repo):
     def of_brand(self, brand_id: int) -> Sequence[Any]:
         c = t.official_channels.c
         return self._core(sa.select(c.kind, c.value, c.label).where(c.brand_id == brand_id).order_by(c.id)).all()
+
+
+class EvidenceRepository(_Repo):
+    def append(self, brand_id: int, kind: str, subject: str, customer_id: int | None, payload: dict[str, Any],
+               at: datetime) -> Entry:
+        """Append to the brand's chain in the caller's transaction; the head row serializes appends per brand."""
+        h = t.evidence_heads.c
+        head = self._core(sa.select(h.seq, h.hash).where(h.brand_id == brand_id).with_for_update()).first()
+        if head is None:
+            self._core(sa.insert(t.evidence_heads).values(brand_id=brand_id, seq=0, hash=GENESIS))
+            head = (0, GENESIS)
+        stamp = at.astimezone(UTC).isoformat()
+        body = json.loads(canonical(payload))
+        entry = Entry(head[0] + 1, stamp, kind, subject, customer_id, body, head[1])
+        entry = Entry(**{**entry.__dict__, "hash": entry_hash(head[1], entry.content())})
+        self._core(sa.update(t.evidence_heads).where(h.brand_id == brand_id).values(seq=entry.seq, hash=entry.hash))
+        self._core(sa.insert(t.evidence_entries).values(
+            brand_id=brand_id, seq=entry.seq, at=stamp, kind=kind, subject=subject, customer_id=customer_id,
+            payload=canonical(body).decode(), prev_hash=entry.prev_hash, hash=entry.hash))
+        return entry
+
+    def start_chain(self, brand_id: int) -> None:
+        self._core(sa.insert(t.evidence_heads).values(brand_id=brand_id, seq=0, hash=GENESIS))
+
+    def head(self, brand_id: int) -> tuple[int, str]:
+        h = t.evidence_heads.c
+        row = self._core(sa.select(h.seq, h.hash).where(h.brand_id == brand_id)).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    @staticmethod
+    def _entry(r: Any) -> Entry:
+        return Entry(r.seq, r.at, r.kind, r.subject, r.customer_id, json.loads(r.payload), r.prev_hash, r.hash)
+
+    def entries(self, brand_id: int, *, after: int = 0, upto: int | None = None,
+                customer_id: int | None = None) -> list[Entry]:
+        c = t.evidence_entries.c
+        q = sa.select(t.evidence_entries).where(c.brand_id == brand_id, c.seq > after)
+        if upto is not None:
+            q = q.where(c.seq <= upto)
+        if customer_id is not None:
+            q = q.where(c.customer_id == customer_id)
+        return [self._entry(r) for r in self._core(q.order_by(c.seq, c.id))]
+
+    def checkpoints(self, brand_id: int, brand_code: str) -> list[Checkpoint]:
+        c = t.evidence_checkpoints.c
+        rows = self._core(sa.select(t.evidence_checkpoints).where(c.brand_id == brand_id).order_by(c.to_seq))
+        return [Checkpoint(brand_code, r.from_seq, r.to_seq, r.merkle_root, r.head_hash, r.signed_at, r.signature)
+                for r in rows]
+
+    def add_checkpoint(self, brand_id: int, cp: Checkpoint) -> None:
+        self._core(sa.insert(t.evidence_checkpoints).values(
+            brand_id=brand_id, from_seq=cp.from_seq, to_seq=cp.to_seq, merkle_root=cp.merkle_root,
+            head_hash=cp.head_hash, signed_at=cp.signed_at, signature=cp.signature))
+
+    def key(self, brand_id: int) -> tuple[str, str] | None:
+        k = t.brand_keys.c
+        row = self._core(sa.select(k.private_key, k.public_key).where(k.brand_id == brand_id)).first()
+        return (row[0], row[1]) if row else None
+
+    def save_key(self, brand_id: int, private: str, public: str, at: datetime) -> None:
+        self._core(sa.insert(t.brand_keys).values(brand_id=brand_id, private_key=private, public_key=public,
+                                                  created_at=at))
 
 
 @dataclass(frozen=True)

@@ -293,6 +293,48 @@ official_channels = sa.Table(
     sa.UniqueConstraint("kind", "value", name="uq_official_channels_kind_value"),
 )
 
+evidence_entries = sa.Table(
+    "evidence_entries", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),  # ISO 8601 UTC, exactly as hashed
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(60), nullable=False),
+    sa.Column("customer_id", Id, nullable=True),
+    sa.Column("payload", sa.Text(), nullable=False),  # canonical JSON, exactly as hashed
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("brand_id", "seq", name="uq_evidence_entries_brand_seq"),
+    sa.Index("ix_evidence_entries_brand_customer", "brand_id", "customer_id"),
+)
+
+evidence_heads = sa.Table(
+    "evidence_heads", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+evidence_checkpoints = sa.Table(
+    "evidence_checkpoints", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("from_seq", sa.BigInteger(), nullable=False),
+    sa.Column("to_seq", sa.BigInteger(), nullable=False),
+    sa.Column("merkle_root", sa.String(64), nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("signed_at", sa.String(40), nullable=False),
+    sa.Column("signature", sa.String(128), nullable=False),
+)
+
+brand_keys = sa.Table(
+    "brand_keys", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    # Raw Ed25519 key. Known limitation: kept in the database; production should hold it in a KMS/HSM.
+    sa.Column("private_key", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
 _started = False
 
 

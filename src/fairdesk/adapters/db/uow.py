@@ -37,6 +37,7 @@ class SqlUnitOfWork:
         self.outlets = repos.OutletRepository(s)
         self.plans = repos.PlanRepository(s)
         self.channels = repos.ChannelRepository(s)
+        self.evidence = repos.EvidenceRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
@@ -39,6 +39,7 @@ from fairdesk.entrypoints.api.schemas import (
 )
 from fairdesk.services import channels as channels_svc
 from fairdesk.services import customers as customer_svc
+from fairdesk.services import evidence as evidence_svc
 from fairdesk.services import identity
 from fairdesk.services import network as network_svc
 from fairdesk.services import plans as plans_svc
@@ -248,7 +249,7 @@ def change_subscription(subscription_id: IdPath, body: ChangeIn, actor: ActorDep
 @router.post("/subscriptions/{subscription_id}/resume", tags=["plans"])
 def resume_subscription(subscription_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
     """Withdraw a change or cancellation scheduled for the end of the period."""
-    return _subscription(plans_svc.resume_subscription(actor, subscription_id, app.uows()), app.clock.tz)
+    return _subscription(plans_svc.resume_subscription(actor, subscription_id, app.uows(), app.clock), app.clock.tz)
 
 
 @router.get("/subscriptions/{subscription_id}/changes/{change_id}/receipt", tags=["plans"])
@@ -300,6 +301,39 @@ def scan_channels(body: TextIn, actor: ActorDep, app: AppDep) -> list[dict[str, 
 def check_clauses(body: TextIn) -> dict[str, object]:
     """Public: the clauses of a contract or terms text that are known to be unfair, with basis and a fair rewrite."""
     return {"findings": [f.as_dict() for f in clauses.check(body.text, default_rules())]}
+
+
+# --- evidence -------------------------------------------------------------------------------------------------
+
+@router.get("/evidence/keys/{brand_code}", tags=["evidence"])
+def evidence_key(brand_code: Annotated[str, Path(max_length=32)], app: AppDep) -> dict[str, object]:
+    """Public: the brand's checkpoint key, to pin when verifying a bundle."""
+    return {"brand": brand_code, "algorithm": "Ed25519", "public_key": evidence_svc.public_key(app.uows, brand_code)}
+
+
+@router.get("/evidence/bundle", tags=["evidence"])
+def evidence_bundle(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], actor: ActorDep,
+                    app: AppDep) -> dict[str, object]:
+    """Everything about a customer in the log, with proofs (a customer exports their own)."""
+    return evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
+
+
+@router.get("/evidence/bundle.pdf", tags=["evidence"], response_class=Response)
+def evidence_bundle_pdf(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], actor: ActorDep,
+                        app: AppDep) -> Response:
+    from fairdesk.adapters.pdf import bundle_pdf
+
+    bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
+    return Response(bundle_pdf(bundle), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="evidence-{customer_id}.pdf"'})
+
+
+@router.post("/evidence/verify-bundle", tags=["evidence"])
+def evidence_verify_bundle(bundle: dict[str, Any], key: Annotated[str | None, Query(max_length=64)] = None
+                           ) -> dict[str, object]:
+    """Public: verify a bundle (pass ``key``, the brand's published key, to rule out re-signing)."""
+    problems = evidence_svc.verify_bundle(bundle, key)
+    return {"intact": not problems, "problems": problems}
 
 
 # --- customers, products, units -------------------------------------------------------------------

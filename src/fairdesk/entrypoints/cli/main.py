@@ -35,9 +35,11 @@ network_app = typer.Typer(help="Service outlets, their coverage, routing and gap
 plans_app = typer.Typer(help="Service plans: catalogues, quotes, changes, renewals.", no_args_is_help=True)
 channels_app = typer.Typer(help="Official service channels: register, check, scan pages.", no_args_is_help=True)
 clauses_app = typer.Typer(help="Unfair terms in standard-form contracts.", no_args_is_help=True)
+evidence_app = typer.Typer(help="The tamper-evident event log and consumers' evidence bundles.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
                   (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
-                  (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses")):
+                  (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses"),
+                  (evidence_app, "evidence")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -691,6 +693,111 @@ def clauses_check(file: Annotated[Path, typer.Argument(help="Contract or terms t
         typer.echo(f"[{f.rule}] {f.clause}\n    basis: {f.basis}\n    fair: {f.suggestion}")
     if not findings:
         typer.echo("no unfair clauses found")
+
+
+# --- evidence -----------------------------------------------------------------------------------------
+
+@evidence_app.command("checkpoint")
+def evidence_checkpoint(brand: BrandOpt) -> None:
+    """Sign a checkpoint over the entries since the last one."""
+    from fairdesk.services import evidence
+
+    wired = _wired()
+    with reasons():
+        cp = evidence.checkpoint(wired.uows, wired.clock, brand)
+    typer.echo(f"signed entries {cp.from_seq + 1}-{cp.to_seq}, root {cp.merkle_root}" if cp else "nothing new to sign")
+
+
+@evidence_app.command("key")
+def evidence_key(brand: BrandOpt) -> None:
+    """Print the brand's published checkpoint key (Ed25519, hex)."""
+    from fairdesk.services import evidence
+
+    wired = _wired()
+    with reasons():
+        key = evidence.public_key(wired.uows, brand)
+    if key is None:
+        fail("the brand has not signed a checkpoint yet: run `fairdesk evidence checkpoint`")
+    typer.echo(key)
+
+
+@evidence_app.command("verify")
+def evidence_verify(brand: BrandOpt, as_json: JsonOpt = False) -> None:
+    """Check the brand's whole chain and its checkpoints; exit 1 naming where it was edited, deleted,
+    reordered or truncated, or a checkpoint forged."""
+    from fairdesk.services import evidence
+
+    wired = _wired()
+    with reasons():
+        problems = evidence.verify_brand(wired.uows, brand)
+    if as_json:
+        typer.echo(json.dumps({"intact": not problems, "problems": [p.__dict__ for p in problems]},
+                              ensure_ascii=False))
+    else:
+        for p in problems:
+            typer.echo(f"{p.kind:<11} at entry {p.seq}: {p.detail}")
+        if not problems:
+            typer.echo("intact")
+    raise typer.Exit(1 if problems else 0)
+
+
+@evidence_app.command("export")
+def evidence_export(brand: BrandOpt, customer: Annotated[int, typer.Option(min=1)],
+                    out: Annotated[Path, typer.Option(help="bundle.json, or a .zip with the JSON and a PDF")],
+                    as_user: AsOpt = None) -> None:
+    """Export everything about a customer with the proofs to verify it offline."""
+    import zipfile
+
+    from fairdesk.adapters.pdf import bundle_pdf
+    from fairdesk.services import evidence
+
+    wired = _wired()
+    with reasons():
+        bundle = evidence.export_bundle(wired.uows, wired.clock, _actor(wired, brand, as_user), customer)
+    data = json.dumps(bundle, ensure_ascii=False, indent=1).encode()
+    if out.suffix == ".zip":
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("bundle.json", data)
+            z.writestr("bundle.pdf", bundle_pdf(bundle))
+    else:
+        out.write_bytes(data)
+    typer.echo(f"{len(bundle['entries'])} entries written to {out}")
+
+
+@evidence_app.command("verify-bundle")
+def evidence_verify_bundle(file: Annotated[Path, typer.Argument(help="bundle.json or the exported .zip")],
+                           key: Annotated[str | None, typer.Option(help="The brand's published key (hex).")] = None,
+                           as_json: JsonOpt = False) -> None:
+    """Verify a bundle offline; exit 0 when intact, 1 when not, 2 when it cannot be read."""
+    import zipfile
+
+    from fairdesk.services import evidence
+
+    try:
+        if zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as z:
+                raw = z.read("bundle.json")
+        else:
+            raw = file.read_bytes()[:50_000_001]
+        bundle = json.loads(raw)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        fail(f"cannot read {file}: {type(exc).__name__}")
+    with reasons():
+        problems = evidence.verify_bundle(bundle, key)
+    if key is None:
+        problems_note = "key not pinned: pass --key with the brand's published key to rule out re-signing"
+    else:
+        problems_note = ""
+    if as_json:
+        typer.echo(json.dumps({"intact": not problems, "problems": problems, "note": problems_note or None},
+                              ensure_ascii=False))
+    else:
+        for p in problems:
+            typer.echo(p)
+        typer.echo("intact" if not problems else f"{len(problems)} problem(s)")
+        if problems_note:
+            typer.echo(f"note: {problems_note}", err=True)
+    raise typer.Exit(1 if problems else 0)
 
 
 def main() -> None:  # pragma: no cover - console entry point
