@@ -83,3 +83,12 @@ class TestClauses:
         (tmp_path / "fair.txt").write_text("您可随时取消，不收取任何费用。", encoding="utf-8")
         r = CliRunner().invoke(cli, ["clauses", "check", str(tmp_path / "fair.txt"), "--json"])
         assert json.loads(r.stdout) == {"findings": []}
+
+
+def test_the_public_check_page_needs_no_login(client: TestClient, registered: Seed) -> None:
+    ok = client.get("/check", params={"value": "400 888 6666"})
+    assert ok.status_code == 200 and "官方渠道" in ok.text and "安固保险柜" in ok.text
+    fake = client.get("/check", params={"value": "400-1234-567"})
+    assert "未登记为任何品牌的官方渠道" in fake.text
+    english = client.get("/check", params={"value": "hello", "lang": "en"})
+    assert "Not a phone number or web address" in english.text

@@ -122,6 +122,20 @@ def switch_language(code: str, request: Request, next: Annotated[str, Query(max_
     return response
 
 
+@router.get("/check", response_class=HTMLResponse)
+def channel_check_page(request: Request, value: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    """Public: is a phone number or web address a brand's official channel?"""
+    from fairdesk.services import channels as channels_svc
+
+    result = error = None
+    if value:
+        try:
+            result = channels_svc.check_channel(value, _app(request).uows(readonly=True))
+        except DomainError as exc:
+            error = problem_title(exc.code, 422, request_language(request))
+    return render(request, "check.html", value=value, result=result, error=error)
+
+
 @router.get("/tickets", response_class=HTMLResponse)
 def ticket_list(request: Request, actor: PageActor,
                 status: Annotated[Status | None, Query()] = None,
