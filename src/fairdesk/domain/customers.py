@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fairdesk.domain.errors import InvalidInput
+from fairdesk.domain.text import clean_text
 
 __all__ = ["Address", "Customer", "Phone", "Product", "Unit"]
 
@@ -14,12 +15,7 @@ MAX_ADDRESS = 300
 
 
 def _clean(text: str, what: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if not text:
-        raise InvalidInput("input.empty", f"{what} must not be empty", field=what)
-    if len(text) > limit:
-        raise InvalidInput("input.too_long", f"{what} is longer than {limit} characters", field=what)
-    return text
+    return clean_text(text, what, limit, collapse=True)
 
 
 @dataclass(eq=False)

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.domain.errors import Conflict, Forbidden
 from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.text import clean_text
 
 __all__ = [
     "CUSTOMER_TRANSITIONS",
@@ -139,15 +140,6 @@ class TicketEvent:
     id: int | None = None
 
 
-def _text(value: str, what: str, limit: int, *, required: bool) -> str:
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput("input.empty", f"{what} must not be empty", field=what)
-    if len(value) > limit:
-        raise InvalidInput("input.too_long", f"{what} is longer than {limit} characters", field=what)
-    return value
-
-
 @dataclass(eq=False)
 class Ticket:
     """A service request: from the first contact to the closed, rated visit."""
@@ -169,8 +161,8 @@ class Ticket:
     events: list[TicketEvent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.subject = _text(self.subject, "subject", MAX_SUBJECT, required=True)
-        self.description = _text(self.description, "description", MAX_TEXT, required=False)
+        self.subject = clean_text(self.subject, "subject", MAX_SUBJECT, required=True)
+        self.description = clean_text(self.description, "description", MAX_TEXT, required=False)
         self.updated_at = self.updated_at or self.created_at
 
     @classmethod
@@ -191,7 +183,7 @@ class Ticket:
 
     def move(self, to: Status, *, actor: Actor, at: datetime, note: str = "") -> TicketEvent:
         """Move to another state if the table allows it, recording who did it and why."""
-        note = _text(note, "note", MAX_TEXT, required=False)
+        note = clean_text(note, "note", MAX_TEXT, required=False)
         if to not in TRANSITIONS[self.status]:
             raise Conflict("ticket.illegal_transition",
                            f"a ticket cannot go from {self.status.value} to {to.value}",
@@ -213,7 +205,7 @@ class Ticket:
             raise Forbidden("ticket.read_only", "auditors cannot comment")
         if self.status in (Status.CLOSED, Status.CANCELLED) and actor.is_customer:
             raise Conflict("ticket.closed", "this request is closed; open a new one or a complaint")
-        text = _text(text, "comment", MAX_TEXT, required=True)
+        text = clean_text(text, "comment", MAX_TEXT, required=True)
         event = TicketEvent(self.id, self.brand_id, EventKind.COMMENT, actor.describe(), at, note=text)
         self.updated_at = at
         self.events.append(event)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fairdesk.domain.customers import Customer, Unit
 from fairdesk.domain.errors import Forbidden, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Ticket
 from fairdesk.services.ports import UnitOfWork
 
-__all__ = ["access_customer", "access_customer_for_ticket", "access_ticket", "access_unit", "require_role"]
+__all__ = ["access_customer", "access_customer_for_ticket", "access_ticket", "access_unit", "require_role", "visible"]
 
 
 def require_role(actor: Actor, *roles: Role, what: str) -> None:
@@ -17,20 +20,26 @@ def require_role(actor: Actor, *roles: Role, what: str) -> None:
         raise Forbidden("access.role", f"a {actor.role.value} may not {what}")
 
 
+T = TypeVar("T")
+
+
+def visible(found: T | None, actor: Actor, owner_id: Callable[[T], int | None], what: str, ref: object) -> T:
+    """The one rule behind every ``access_*``: repositories already scope by brand; a customer also sees only
+    what is theirs. Anything else is 'not found', so ids of other people's records reveal nothing."""
+    if found is None or (actor.is_customer and owner_id(found) != actor.customer_id):
+        raise NotFound(f"{what}.not_found", f"no {what} {ref}")
+    return found
+
+
 def access_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
     """Staff see their brand's tickets; a customer sees only their own."""
-    ticket = uow.tickets.get(actor.brand_id, ticket_id, for_update=for_update)
-    if ticket is None or (actor.is_customer and ticket.customer_id != actor.customer_id):
-        raise NotFound("ticket.not_found", f"no ticket {ticket_id}")
-    return ticket
+    return visible(uow.tickets.get(actor.brand_id, ticket_id, for_update=for_update), actor,
+                   lambda t: t.customer_id, "ticket", ticket_id)
 
 
 def access_customer(uow: UnitOfWork, actor: Actor, customer_id: int) -> Customer:
     """Staff see their brand's customers; a customer sees only their own record."""
-    customer = uow.customers.get(actor.brand_id, customer_id)
-    if customer is None or (actor.is_customer and customer.id != actor.customer_id):
-        raise NotFound("customer.not_found", f"no customer {customer_id}")
-    return customer
+    return visible(uow.customers.get(actor.brand_id, customer_id), actor, lambda c: c.id, "customer", customer_id)
 
 
 def access_customer_for_ticket(uow: UnitOfWork, actor: Actor, customer_id: int) -> str:
@@ -43,7 +52,4 @@ def access_customer_for_ticket(uow: UnitOfWork, actor: Actor, customer_id: int) 
 
 def access_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> Unit:
     """A unit is visible to whoever may see its owner."""
-    unit = uow.units.get(actor.brand_id, unit_id)
-    if unit is None or (actor.is_customer and unit.customer_id != actor.customer_id):
-        raise NotFound("unit.not_found", f"no unit {unit_id}")
-    return unit
+    return visible(uow.units.get(actor.brand_id, unit_id), actor, lambda u: u.customer_id, "unit", unit_id)

@@ -22,7 +22,7 @@ from fairdesk.domain.plans import (
     add_period,
 )
 from fairdesk.services import evidence
-from fairdesk.services.access import access_customer, require_role
+from fairdesk.services.access import access_customer, require_role, visible
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -60,10 +60,8 @@ def import_catalogue(actor: Actor, catalogue: Catalogue, uow: UnitOfWork) -> tup
 
 def access_subscription(uow: UnitOfWork, actor: Actor, subscription_id: int) -> Subscription:
     """Staff see their brand's subscriptions; a customer sees only their own."""
-    sub = uow.plans.subscription(actor.brand_id, subscription_id)
-    if sub is None or (actor.is_customer and sub.customer_id != actor.customer_id):
-        raise NotFound("subscription.not_found", f"no subscription {subscription_id}")
-    return sub
+    return visible(uow.plans.subscription(actor.brand_id, subscription_id), actor, lambda s: s.customer_id,
+                   "subscription", subscription_id)
 
 
 def _channel(channel: str) -> str:
