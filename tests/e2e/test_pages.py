@@ -1,0 +1,66 @@
+"""Each role's main journey in the web shell, in headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import shot
+
+
+def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_an_agent_moves_a_ticket_and_sees_it_in_the_history(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "agent", "demo-agent")
+    page.wait_for_url("**/tickets")
+    shot(page, "agent-ticket-list")
+    page.get_by_role("link", name=re.compile(r"AG-\d{8}-000003")).click()  # 新购保险柜上门安装固定, triaged
+    assert page.locator("#ticket-status").inner_text() == "已受理"
+    page.select_option("#to", "scheduled")
+    page.fill("#note", "已与客户约定周五上午上门")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state()
+    assert page.locator("#ticket-status").inner_text() == "已预约"
+    assert "已与客户约定周五上午上门" in page.locator("ol.history").inner_text()
+    shot(page, "agent-ticket-page")
+
+
+def test_a_customer_sees_only_their_requests_on_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    login(page, "customer", "demo-customer")
+    page.wait_for_url("**/my")
+    text = page.locator("main").inner_text()
+    assert "我的服务请求" in text and "密码面板无反应" in text and "指纹识别失败率高" not in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing breaks at 375 px
+    shot(page, "customer-my-requests-375")
+    context.close()
+
+
+def test_the_language_switch_turns_the_shell_english(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "manager", "demo-manager")
+    page.wait_for_url("**/tickets")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Tickets").is_visible()
+    shot(page, "manager-tickets-english")
+
+
+def test_anyone_can_check_an_official_number_without_logging_in(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/check")
+    page.get_by_label("电话号码或网址").fill("４００－８８８－６６６６")
+    page.get_by_role("button", name="查询").click()
+    assert "安固保险柜" in page.locator("#check-result").inner_text()
+    page.get_by_label("电话号码或网址").fill("400-1234-567")
+    page.get_by_role("button", name="查询").click()
+    assert "未登记" in page.locator("#check-result").inner_text()
+    shot(page, "public-channel-check")
+
+
+def test_a_wrong_password_is_refused_with_a_message(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "agent", "wrong-password")
+    assert page.get_by_role("alert").inner_text() == "用户名或密码错误"
