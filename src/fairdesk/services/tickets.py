@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
@@ -77,7 +78,7 @@ def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
     fingerprint = cmd.fingerprint()
     for _attempt in range(3):
         try:
-            return _open(cmd, uows(), clock, idempotency_key, fingerprint)
+            return _open(cmd, uows, clock, idempotency_key, fingerprint)
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -85,12 +86,13 @@ def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
     raise Conflict("idempotency.in_progress", "a request with this key is still being processed")
 
 
-def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None,
+def _open(cmd: OpenTicket, uows: UowFactory, clock: Clock, key: str | None,
           fingerprint: str) -> tuple[Ticket, bool]:
     actor = cmd.actor
     scope = actor.describe()
     now = clock.now()
-    with uow:
+    day = now.astimezone(clock.tz).date()
+    with uows() as uow:
         if key is not None:
             found = uow.idempotency.find(actor.brand_id, scope, key)
             if found is not None:
@@ -107,21 +109,33 @@ def _open(cmd: OpenTicket, uow: UnitOfWork, clock: Clock, key: str | None,
         if cmd.address_id is not None and not uow.customers.has_address(cmd.customer_id, cmd.address_id):
             raise InvalidInput("ticket.address_not_customers", "the address is not the customer's",
                                field="address_id")
-        day = now.astimezone(clock.tz).date()
-        sequence = uow.tickets.next_sequence(actor.brand_id, day)
+        sequence = _next_sequence(uows, uow, actor.brand_id, day)
         ticket = Ticket.open(
             actor=actor, at=now, brand_id=actor.brand_id, number=format_ticket_number(prefix, day, sequence),
             customer_id=cmd.customer_id, channel=cmd.channel, category=cmd.category, subject=cmd.subject,
             description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
             address_id=cmd.address_id)
         uow.tickets.create(ticket)
+        if key is not None:
+            uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
+        # Last before commit: the brand's chain head is locked from here to the commit.
         evidence.record(uow, actor.brand_id, "ticket.created", f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "channel": ticket.channel.value, "category": ticket.category.value,
                          "priority": ticket.priority.value, "subject": ticket.subject, "by": actor.describe()}, clock)
-        if key is not None:
-            uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
         uow.commit()
     return ticket, False
+
+
+def _next_sequence(uows: UowFactory, uow: UnitOfWork, brand_id: int, day: date) -> int:
+    """The day's next number. On PostgreSQL it is taken in its own short transaction, so the brand's counter
+    row is not locked for the whole create (a create that then fails leaves a gap in the numbers, which is
+    allowed); SQLite admits one writer anyway, so there it stays in the create's transaction."""
+    if not uow.tickets.concurrent_writers():
+        return uow.tickets.next_sequence(brand_id, day)
+    with uows() as counter:
+        value = counter.tickets.next_sequence(brand_id, day)
+        counter.commit()
+    return value
 
 
 def list_tickets(uow: UnitOfWork, actor: Actor, flt: TicketFilter, *, before_id: int | None = None,

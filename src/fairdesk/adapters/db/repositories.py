@@ -208,6 +208,10 @@ class TicketRepository(_Repo):
         return self.session.scalars(sa.select(TicketEvent).where(t.ticket_events.c.ticket_id == ticket_id)
                                     .order_by(t.ticket_events.c.id)).all()
 
+    def concurrent_writers(self) -> bool:
+        """Whether the database runs write transactions side by side (PostgreSQL) or one at a time (SQLite)."""
+        return self.session.get_bind().dialect.name != "sqlite"
+
     def next_sequence(self, brand_id: int, day: date) -> int:
         """The brand's next ticket sequence number for a local day; atomic on both databases."""
         dialect = self.session.get_bind().dialect.name
