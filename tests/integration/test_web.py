@@ -90,3 +90,10 @@ class TestCustomerPages:
         assert client.get(f"/tickets/{theirs['id']}").status_code == 404
         assert client.get(f"/tickets/{mine['id']}").status_code == 200
         assert client.get("/tickets", follow_redirects=False).headers["location"] == "/my"
+
+
+def test_pages_and_api_answers_carry_a_content_security_policy(client: TestClient, seed: Seed) -> None:
+    for path in ("/login", "/check", "/api/v1/tickets", "/healthz"):
+        r = client.get(path)
+        assert "script-src 'self'" in r.headers["content-security-policy"], path
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
