@@ -36,10 +36,11 @@ plans_app = typer.Typer(help="Service plans: catalogues, quotes, changes, renewa
 channels_app = typer.Typer(help="Official service channels: register, check, scan pages.", no_args_is_help=True)
 clauses_app = typer.Typer(help="Unfair terms in standard-form contracts.", no_args_is_help=True)
 evidence_app = typer.Typer(help="The tamper-evident event log and consumers' evidence bundles.", no_args_is_help=True)
+contact_app = typer.Typer(help="Conversations: what customers want, and a human within reach.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
                   (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
                   (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses"),
-                  (evidence_app, "evidence")):
+                  (evidence_app, "evidence"), (contact_app, "contact")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -798,6 +799,27 @@ def evidence_verify_bundle(file: Annotated[Path, typer.Argument(help="bundle.jso
         if problems_note:
             typer.echo(f"note: {problems_note}", err=True)
     raise typer.Exit(1 if problems else 0)
+
+
+# --- contact ------------------------------------------------------------------------------------------
+
+@contact_app.command("intent")
+def contact_intent(texts: Annotated[list[str] | None, typer.Argument(help="Messages; none: read stdin, one "
+                                                                       "per line.")] = None,
+                   as_json: JsonOpt = False) -> None:
+    """What each message asks for: human, complaint, refund, cancel, downgrade, upgrade, repair, status, other."""
+    from fairdesk.adapters.intent_rules import default_rules
+    from fairdesk.domain.intents import classify
+
+    rules = default_rules()
+    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for text in lines:
+        intent, confidence = classify(text, rules)
+        if as_json:
+            typer.echo(json.dumps({"input": text, "intent": intent.value, "confidence": confidence},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"{intent.value:<10} {confidence:.2f}  {text[:80]}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
