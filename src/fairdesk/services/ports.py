@@ -22,6 +22,7 @@ class UnitOfWork(Protocol):
     plans: Any
     channels: Any
     evidence: Any
+    contact: Any
 
     def __enter__(self) -> Self: ...
 

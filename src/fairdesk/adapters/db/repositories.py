@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fairdesk.adapters.db import tables as t
 from fairdesk.adapters.db.types import UTCDateTime
+from fairdesk.domain.contact import Agent, Conversation, ConversationStatus
 from fairdesk.domain.customers import Customer, Phone, Product, Unit
 from fairdesk.domain.errors import Conflict
 from fairdesk.domain.evidence import GENESIS, Checkpoint, Entry, canonical, entry_hash
@@ -27,6 +28,7 @@ from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
 __all__ = [
     "BrandRepository",
     "ChannelRepository",
+    "ContactRepository",
     "CustomerRepository",
     "EvidenceRepository",
     "IdempotencyRecord",
@@ -441,6 +443,59 @@ class EvidenceRepository(_Repo):
     def save_key(self, brand_id: int, private: str, public: str, at: datetime) -> None:
         self._core(sa.insert(t.brand_keys).values(brand_id=brand_id, private_key=private, public_key=public,
                                                   created_at=at))
+
+
+class ContactRepository(_Repo):
+    def policy(self, brand_id: int) -> dict[str, Any] | None:
+        c = t.routing_policies.c
+        row = self._core(sa.select(c.policy).where(c.brand_id == brand_id)).first()
+        return json.loads(row[0]) if row else None
+
+    def save_policy(self, brand_id: int, policy: dict[str, Any], at: datetime) -> None:
+        c = t.routing_policies.c
+        text = json.dumps(policy, ensure_ascii=False, sort_keys=True)
+        if self.policy(brand_id) is None:
+            self._core(sa.insert(t.routing_policies).values(brand_id=brand_id, policy=text, updated_at=at))
+        else:
+            self._core(sa.update(t.routing_policies).where(c.brand_id == brand_id).values(policy=text, updated_at=at))
+
+    def conversation(self, brand_id: int, conversation_id: int) -> Conversation | None:
+        return self.session.scalars(sa.select(Conversation).where(
+            t.conversations.c.id == conversation_id, t.conversations.c.brand_id == brand_id)).one_or_none()
+
+    def waiting(self, brand_id: int, limit: int = 500) -> Sequence[Conversation]:
+        c = t.conversations.c
+        return self.session.scalars(sa.select(Conversation).where(
+            c.brand_id == brand_id, c.status == ConversationStatus.WAITING).order_by(c.handed_at).limit(limit)).all()
+
+    def opened_between(self, brand_id: int, start: datetime, end: datetime) -> Sequence[Conversation]:
+        c = t.conversations.c
+        return self.session.scalars(sa.select(Conversation).where(
+            c.brand_id == brand_id, c.opened_at >= start, c.opened_at < end)).all()
+
+    def add_message(self, conversation_id: int, sender: str, text: str, intent: str | None, at: datetime) -> None:
+        self._core(sa.insert(t.conversation_messages).values(conversation_id=conversation_id, sender=sender,
+                                                             text=text, intent=intent, at=at))
+
+    def messages(self, conversation_id: int) -> Sequence[Any]:
+        m = t.conversation_messages.c
+        return self._core(sa.select(t.conversation_messages).where(m.conversation_id == conversation_id)
+                          .order_by(m.id)).all()
+
+    def agents(self, brand_id: int) -> list[Agent]:
+        a, c = t.agents.c, t.conversations.c
+        load = dict(self._core(sa.select(c.agent_id, sa.func.count()).where(
+            c.brand_id == brand_id, c.status == ConversationStatus.WITH_HUMAN).group_by(c.agent_id)).all())
+        rows = self._core(sa.select(t.agents).where(a.brand_id == brand_id, a.active.is_(True)).order_by(a.id))
+        return [Agent(r.brand_id, r.user_id, tuple(r.languages.split(",")), r.capacity, r.active,
+                      load.get(r.user_id, 0), r.last_assigned_at, r.id) for r in rows]
+
+    def add_agent(self, brand_id: int, user_id: int, languages: Sequence[str], capacity: int) -> None:
+        self._core(sa.insert(t.agents).values(brand_id=brand_id, user_id=user_id, languages=",".join(languages),
+                                              capacity=capacity, active=True))
+
+    def touch_agent(self, user_id: int, at: datetime) -> None:
+        self._core(sa.update(t.agents).where(t.agents.c.user_id == user_id).values(last_assigned_at=at))
 
 
 @dataclass(frozen=True)

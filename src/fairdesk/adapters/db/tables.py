@@ -7,6 +7,7 @@ from sqlalchemy.orm import registry, relationship
 
 from fairdesk.adapters.db.types import Fen, UTCDateTime, enum_column
 from fairdesk.domain.channels import ChannelKind
+from fairdesk.domain.contact import Conversation, ConversationStatus
 from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, Role, User
@@ -335,6 +336,55 @@ brand_keys = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
+routing_policies = sa.Table(
+    "routing_policies", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("policy", sa.Text(), nullable=False),  # JSON, published verbatim
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+agents = sa.Table(
+    "agents", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    _fk("user_id", "users.id"),
+    sa.Column("languages", sa.String(64), nullable=False),  # comma-separated
+    sa.Column("capacity", sa.Integer(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("last_assigned_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("user_id", name="uq_agents_user_id"),
+)
+
+conversations = sa.Table(
+    "conversations", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("customer_id", "customers.id", nullable=True, index=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("vulnerable", sa.Boolean(), nullable=False),
+    sa.Column("status", enum_column(ConversationStatus), nullable=False),
+    sa.Column("intent", sa.String(16), nullable=False),
+    sa.Column("bot_steps", sa.Integer(), nullable=False),
+    sa.Column("unserved", sa.Integer(), nullable=False),
+    sa.Column("opened_at", UTCDateTime(), nullable=False),
+    sa.Column("handed_at", UTCDateTime(), nullable=True),
+    sa.Column("assigned_at", UTCDateTime(), nullable=True),
+    sa.Column("agent_id", Id, nullable=True),  # the user id of the agent
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    # The queue: a brand's waiting conversations by hand-over time; reports by opening time.
+    sa.Index("ix_conversations_brand_status_handed", "brand_id", "status", "handed_at"),
+    sa.Index("ix_conversations_brand_opened", "brand_id", "opened_at"),
+)
+
+conversation_messages = sa.Table(
+    "conversation_messages", metadata, _id(),
+    _fk("conversation_id", "conversations.id", index=True),
+    sa.Column("sender", sa.String(16), nullable=False),  # customer | bot | agent
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("intent", sa.String(16), nullable=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
 _started = False
 
 
@@ -357,6 +407,7 @@ def start_mappers() -> None:
                                   lazy="selectin"),
     })
     m(Outlet, outlets)
+    m(Conversation, conversations, version_id_col=conversations.c.version, version_id_generator=False)
     m(Subscription, subscriptions, properties={"version": subscriptions.c.version},
       version_id_col=subscriptions.c.version, version_id_generator=False)
     m(Product, products)

@@ -38,6 +38,7 @@ class SqlUnitOfWork:
         self.plans = repos.PlanRepository(s)
         self.channels = repos.ChannelRepository(s)
         self.evidence = repos.EvidenceRepository(s)
+        self.contact = repos.ContactRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -14,6 +14,7 @@ from fairdesk.adapters.clause_rules import default_rules
 from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.domain import clauses
 from fairdesk.domain.channels import ChannelKind
+from fairdesk.domain.contact import Conversation
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import Role
@@ -38,6 +39,7 @@ from fairdesk.entrypoints.api.schemas import (
     encode_cursor,
 )
 from fairdesk.services import channels as channels_svc
+from fairdesk.services import contact as contact_svc
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import evidence as evidence_svc
 from fairdesk.services import identity
@@ -334,6 +336,103 @@ def evidence_verify_bundle(bundle: dict[str, Any], key: Annotated[str | None, Qu
     """Public: verify a bundle (pass ``key``, the brand's published key, to rule out re-signing)."""
     problems = evidence_svc.verify_bundle(bundle, key)
     return {"intact": not problems, "problems": problems}
+
+
+# --- contact: conversations, routing, fairness -----------------------------------------------------------------
+
+class ConversationIn(In):
+    channel: Annotated[str, StringConstraints(max_length=16)]
+    language: Annotated[str, StringConstraints(max_length=8)] = "zh-CN"
+    customer_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    age: Annotated[int, Field(ge=0, le=130)] | None = None
+
+
+class MessageIn(In):
+    text: Annotated[str, StringConstraints(max_length=10_000)]
+
+
+class AgentIn(In):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    languages: Annotated[list[Annotated[str, StringConstraints(max_length=8)]], Field(min_length=1, max_length=5)]
+    capacity: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+def _conversation(c: Conversation, tz: ZoneInfo) -> dict[str, object]:
+    def local(v: datetime | None) -> str | None:
+        return v.astimezone(tz).isoformat() if v else None
+
+    return {"id": c.id, "channel": c.channel, "language": c.language, "status": c.status.value, "intent": c.intent,
+            "bot_steps": c.bot_steps, "vulnerable": c.vulnerable, "opened_at": local(c.opened_at),
+            "handed_at": local(c.handed_at), "assigned_at": local(c.assigned_at), "agent_id": c.agent_id}
+
+
+@router.post("/conversations", tags=["contact"], status_code=status.HTTP_201_CREATED)
+def open_conversation(body: ConversationIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    conv = contact_svc.open_conversation(contact_svc.OpenConversation(actor, body.channel, body.language,
+                                                                      body.customer_id, body.age),
+                                         app.uows(), app.clock)
+    return _conversation(conv, app.clock.tz)
+
+
+@router.get("/conversations/{conversation_id}", tags=["contact"])
+def get_conversation(conversation_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    with app.uows(readonly=True) as uow:
+        conv = contact_svc.access_conversation(uow, actor, conversation_id)
+        messages = [{"sender": m.sender, "text": m.text, "intent": m.intent,
+                     "at": m.at.astimezone(app.clock.tz).isoformat()} for m in uow.contact.messages(conv.id)]
+    return _conversation(conv, app.clock.tz) | {"messages": messages}
+
+
+@router.post("/conversations/{conversation_id}/messages", tags=["contact"])
+def post_message(conversation_id: IdPath, body: MessageIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """A customer's message: its intent, the bot's answer (null once a person has or gets the conversation)."""
+    conv, intent, reply = contact_svc.post_message(actor, conversation_id, body.text, app.uows, app.clock)
+    return {"intent": intent.value, "bot_reply": reply, "conversation": _conversation(conv, app.clock.tz)}
+
+
+@router.post("/conversations/{conversation_id}/human", tags=["contact"])
+def talk_to_person(conversation_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """The always-visible "talk to a person" control."""
+    return _conversation(contact_svc.talk_to_person(actor, conversation_id, app.uows, app.clock), app.clock.tz)
+
+
+@router.post("/conversations/{conversation_id}/close", tags=["contact"])
+def close_conversation(conversation_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    conv = contact_svc.close_conversation(actor, conversation_id, app.uows(), app.clock)
+    return _conversation(conv, app.clock.tz)
+
+
+@router.post("/agents", tags=["contact"], status_code=status.HTTP_201_CREATED)
+def add_agent(body: AgentIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    contact_svc.add_agent(actor, body.username, body.languages, body.capacity, app.uows())
+    return {"username": body.username, "languages": body.languages, "capacity": body.capacity}
+
+
+@router.get("/routing-policy", tags=["contact"])
+def get_routing_policy(actor: ActorDep, app: AppDep) -> dict[str, object]:
+    with app.uows(readonly=True) as uow:
+        return contact_svc.policy_of(uow, actor.brand_id).as_dict()
+
+
+@router.put("/routing-policy", tags=["contact"])
+def put_routing_policy(body: dict[str, Any], actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """Replace the routing policy; refused if it would rank by value or by what is asked for."""
+    return contact_svc.set_policy(actor, body, app.uows(), app.clock).as_dict()
+
+
+@router.get("/fairness", tags=["contact"])
+def fairness(actor: ActorDep, app: AppDep, from_: Annotated[datetime, Query(alias="from")],
+             to: datetime) -> dict[str, object]:
+    """Time to a person by intent, and whether downgrades/cancellations wait longer than upgrades."""
+    if from_.tzinfo is None or to.tzinfo is None:
+        raise InvalidInput("input.invalid", "give times with a UTC offset")
+    return contact_svc.fairness_report(app.uows, actor, from_, to)
+
+
+@router.get("/transparency/{brand_code}", tags=["contact"])
+def transparency(brand_code: Annotated[str, Path(max_length=32)], app: AppDep) -> dict[str, object]:
+    """Public: how this brand routes people to people, live."""
+    return contact_svc.transparency(app.uows, app.clock, brand_code)
 
 
 # --- customers, products, units -------------------------------------------------------------------

@@ -37,10 +37,12 @@ channels_app = typer.Typer(help="Official service channels: register, check, sca
 clauses_app = typer.Typer(help="Unfair terms in standard-form contracts.", no_args_is_help=True)
 evidence_app = typer.Typer(help="The tamper-evident event log and consumers' evidence bundles.", no_args_is_help=True)
 contact_app = typer.Typer(help="Conversations: what customers want, and a human within reach.", no_args_is_help=True)
+fairness_app = typer.Typer(help="Fairness figures from the event log.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
                   (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
                   (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses"),
-                  (evidence_app, "evidence"), (contact_app, "contact")):
+                  (evidence_app, "evidence"), (contact_app, "contact"),
+                  (fairness_app, "fairness")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -820,6 +822,34 @@ def contact_intent(texts: Annotated[list[str] | None, typer.Argument(help="Messa
                                   ensure_ascii=False))
         else:
             typer.echo(f"{intent.value:<10} {confidence:.2f}  {text[:80]}")
+
+
+@fairness_app.command("report")
+def fairness_report(brand: BrandOpt, from_: Annotated[str, typer.Option("--from", help="ISO 8601 with offset")],
+                    to: Annotated[str, typer.Option("--to", help="ISO 8601 with offset")],
+                    as_json: JsonOpt = False,
+                    as_csv: Annotated[bool, typer.Option("--csv", help="One row per intent.")] = False,
+                    as_user: AsOpt = None) -> None:
+    """Time to a person by intent (median, p90) and whether downgrades or cancels wait longer than upgrades."""
+    from datetime import datetime
+
+    from fairdesk.services import contact as contact_svc
+
+    try:
+        start, end = datetime.fromisoformat(from_), datetime.fromisoformat(to)
+    except ValueError:
+        fail("--from and --to are ISO 8601 times")
+    if start.tzinfo is None or end.tzinfo is None:
+        fail("give --from and --to with a UTC offset, e.g. 2026-11-01T00:00:00+08:00")
+    wired = _wired()
+    with reasons():
+        report = contact_svc.fairness_report(wired.uows, _actor(wired, brand, as_user), start, end)
+    if as_csv:
+        typer.echo("intent,conversations,reached_human,median_s,p90_s")
+        for intent, f in report["time_to_human_by_intent"].items():
+            typer.echo(f"{intent},{f['conversations']},{f['reached_human']},{f['median_s'] or ''},{f['p90_s'] or ''}")
+        return
+    _emit(as_json, report, lambda: typer.echo(json.dumps(report, ensure_ascii=False, indent=1)))
 
 
 def main() -> None:  # pragma: no cover - console entry point

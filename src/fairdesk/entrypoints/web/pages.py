@@ -136,6 +136,19 @@ def channel_check_page(request: Request, value: Annotated[str | None, Query(max_
     return render(request, "check.html", value=value, result=result, error=error)
 
 
+@router.get("/transparency/{brand_code}", response_class=HTMLResponse)
+def transparency_page(request: Request, brand_code: str) -> Response:
+    """Public: the brand's routing policy rendered from the live configuration, and live figures."""
+    from fairdesk.services import contact as contact_svc
+
+    app = _app(request)
+    try:
+        data = contact_svc.transparency(app.uows, app.clock, brand_code[:32])
+    except DomainError as exc:
+        return _error_page(request, exc, 404)
+    return render(request, "transparency.html", t=data)
+
+
 @router.get("/tickets", response_class=HTMLResponse)
 def ticket_list(request: Request, actor: PageActor,
                 status: Annotated[Status | None, Query()] = None,

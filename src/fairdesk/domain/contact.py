@@ -1,0 +1,197 @@
+"""Conversations, the bot that always lets go, and the published routing of customers to human agents.
+
+The routing policy is data and is published as it is: the maximum number of bot steps before a human, per
+channel; vulnerable callers (65+) straight to a human; the queue ordered by waiting time only — never by the
+customer's value or by what they ask for, so a downgrade waits no longer than an upgrade; least-loaded agent
+who speaks the customer's language. Once a human has a conversation the bot stays silent.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from fairdesk.domain.errors import Conflict, InvalidInput
+from fairdesk.domain.intents import Intent
+
+__all__ = [
+    "Agent",
+    "Conversation",
+    "ConversationStatus",
+    "RoutingPolicy",
+    "assign",
+    "fairness_figures",
+    "queue_order",
+]
+
+CHANNELS = ("web", "chat", "api", "hotline")
+#: Words a routing policy may never rank by.
+FORBIDDEN_KEYS = ("customer_value", "revenue", "spend", "plan_price", "direction", "intent_priority", "vip")
+
+
+class ConversationStatus(StrEnum):
+    BOT = "bot"
+    WAITING = "waiting"  # handed to humans, in the queue
+    WITH_HUMAN = "with_human"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """How requests reach people; published verbatim on the brand's transparency page."""
+
+    max_bot_steps: Mapping[str, int] = field(default_factory=lambda: {"web": 2, "chat": 2, "api": 2, "hotline": 1})
+    vulnerable_age: int = 65
+    assignment: str = "least_load"
+    alert_after_seconds: int = 180
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> RoutingPolicy:
+        bad = [k for k in raw if k in FORBIDDEN_KEYS]
+        if bad:
+            raise InvalidInput("routing.forbidden_key", f"routing may never rank by {', '.join(bad)}")
+        unknown = set(raw) - {"max_bot_steps", "vulnerable_age", "assignment", "alert_after_seconds"}
+        if unknown:
+            raise InvalidInput("routing.unknown_key", f"unknown policy keys: {', '.join(sorted(unknown))}")
+        steps = {**cls().max_bot_steps, **raw.get("max_bot_steps", {})}
+        if set(steps) - set(CHANNELS) or any(not isinstance(v, int) or not 0 <= v <= 3 for v in steps.values()):
+            raise InvalidInput("routing.steps", "max_bot_steps: 0-3 per channel (web, chat, api, hotline)")
+        if raw.get("assignment", "least_load") not in ("least_load", "round_robin"):
+            raise InvalidInput("routing.assignment", "assignment is least_load or round_robin")
+        return cls(steps, int(raw.get("vulnerable_age", 65)), raw.get("assignment", "least_load"),
+                   int(raw.get("alert_after_seconds", 180)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_bot_steps": dict(self.max_bot_steps), "vulnerable_age": self.vulnerable_age,
+                "assignment": self.assignment, "alert_after_seconds": self.alert_after_seconds,
+                "queue_order": "waiting time only; vulnerable callers first",
+                "never_ranked_by": list(FORBIDDEN_KEYS)}
+
+
+@dataclass(eq=False)
+class Conversation:
+    """A customer's conversation in one channel, from the first message to the human who closes it."""
+
+    brand_id: int
+    channel: str
+    language: str
+    opened_at: datetime
+    customer_id: int | None = None
+    vulnerable: bool = False
+    status: ConversationStatus = ConversationStatus.BOT
+    intent: str = Intent.OTHER.value  # the first recognised intent: what the customer came for
+    bot_steps: int = 0
+    unserved: int = 0
+    handed_at: datetime | None = None
+    assigned_at: datetime | None = None
+    agent_id: int | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+    id: int | None = None
+
+    def receive(self, intent: Intent, at: datetime, policy: RoutingPolicy) -> str | None:
+        """Take a customer message; returns what the bot answers, or None when a person has (or gets) it."""
+        if self.status is ConversationStatus.CLOSED:
+            raise Conflict("conversation.closed", "this conversation is closed; start a new one")
+        if self.intent == Intent.OTHER.value and intent is not Intent.OTHER:
+            self.intent = intent.value
+        self.version += 1
+        if self.status is not ConversationStatus.BOT:
+            return None  # a human has it, or is about to: the bot stays silent
+        if intent in (Intent.HUMAN, Intent.COMPLAINT) or self.vulnerable:
+            return self._hand_over(at)  # asked for a person, complaining, or 65+: a person, at once
+        if intent is Intent.OTHER:
+            self.unserved += 1
+            if self.unserved >= 2:  # a second message the bot cannot serve goes to a person
+                return self._hand_over(at)
+        self.bot_steps += 1
+        if self.bot_steps > policy.max_bot_steps.get(self.channel, 1):
+            return self._hand_over(at)
+        return intent.value
+
+    def _hand_over(self, at: datetime) -> None:
+        self.status = ConversationStatus.WAITING
+        self.handed_at = at
+        return None
+
+    def ask_for_human(self, at: datetime) -> None:
+        """The always-visible "talk to a person" control: one action, whatever the bot was doing."""
+        if self.status is ConversationStatus.BOT:
+            self._hand_over(at)
+            self.version += 1
+
+    def take(self, agent_id: int, at: datetime) -> None:
+        if self.status is not ConversationStatus.WAITING:
+            raise Conflict("conversation.not_waiting", "this conversation is not waiting for a person")
+        self.status, self.agent_id, self.assigned_at = ConversationStatus.WITH_HUMAN, agent_id, at
+        self.version += 1
+
+    def close(self, at: datetime) -> None:
+        self.status, self.closed_at = ConversationStatus.CLOSED, at
+        self.version += 1
+
+
+@dataclass
+class Agent:
+    """A person who answers: the languages they speak, how many conversations they hold at once."""
+
+    brand_id: int
+    user_id: int
+    languages: tuple[str, ...] = ("zh-CN",)
+    capacity: int = 3
+    active: bool = True
+    load: int = 0
+    last_assigned_at: datetime | None = None
+    id: int | None = None
+
+
+def queue_order(waiting: Iterable[Conversation]) -> list[Conversation]:
+    """Vulnerable callers first, then by how long they have waited; nothing else is looked at."""
+    return sorted(waiting, key=lambda c: (not c.vulnerable, c.handed_at, c.id or 0))
+
+
+def assign(waiting: Iterable[Conversation], agents: Sequence[Agent], at: datetime,
+           policy: RoutingPolicy) -> list[tuple[Conversation, Agent]]:
+    """Give waiting conversations to free agents who speak their language: the longest-waiting first; to the
+    least-loaded agent (round robin: the one assigned longest ago)."""
+    pairs = []
+    for conv in queue_order(waiting):
+        free = [a for a in agents if a.active and a.load < a.capacity and conv.language in a.languages]
+        if not free:
+            continue
+        oldest = datetime.min.replace(tzinfo=at.tzinfo)
+        if policy.assignment == "round_robin":
+            agent = min(free, key=lambda a: (a.last_assigned_at or oldest, a.user_id))
+        else:
+            agent = min(free, key=lambda a: (a.load, a.last_assigned_at or oldest, a.user_id))
+        conv.take(agent.user_id, at)
+        agent.load += 1
+        agent.last_assigned_at = at
+        pairs.append((conv, agent))
+    return pairs
+
+
+def _p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def fairness_figures(conversations: Iterable[Conversation]) -> dict[str, Any]:
+    """Time to a human by intent (median, p90, seconds), how many reached one, and the flag the issue asks for:
+    do downgrades or cancellations wait longer than upgrades?"""
+    waits: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for c in conversations:
+        counts[c.intent] = counts.get(c.intent, 0) + 1
+        if c.assigned_at is not None:
+            waits.setdefault(c.intent, []).append((c.assigned_at - c.opened_at).total_seconds())
+    by_intent = {i: {"conversations": counts[i], "reached_human": len(waits.get(i, [])),
+                     "median_s": round(statistics.median(waits[i]), 1) if waits.get(i) else None,
+                     "p90_s": round(_p90(waits[i]), 1) if waits.get(i) else None} for i in sorted(counts)}
+    up = by_intent.get("upgrade", {}).get("median_s")
+    slower = [i for i in ("downgrade", "cancel", "refund") if up is not None
+              and (by_intent.get(i, {}).get("median_s") or 0) > up * 1.1 + 5]
+    return {"time_to_human_by_intent": by_intent, "slower_than_upgrade": slower, "flag": bool(slower)}

@@ -1,0 +1,195 @@
+"""Conversations with a bot that lets go, a published routing policy, agents, transparency and fairness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from fairdesk.adapters.intent_rules import default_rules
+from fairdesk.domain.contact import CHANNELS, Conversation, RoutingPolicy, assign, fairness_figures
+from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.intents import Intent, classify
+from fairdesk.domain.people import STAFF_ROLES, Actor, Role
+from fairdesk.services import evidence
+from fairdesk.services.access import access_customer, require_role, visible
+from fairdesk.services.clock import Clock
+from fairdesk.services.ports import UnitOfWork, UowFactory
+
+__all__ = ["BOT_REPLIES", "assign_waiting", "open_conversation", "post_message", "talk_to_person", "transparency"]
+
+MAX_MESSAGE = 10_000
+#: What the bot says per intent; every answer names the way to a person.
+BOT_REPLIES = {
+    "upgrade": "升级、降级和取消都在“我的服务计划”一步完成，生效规则相同。需要人工请回复“转人工”。",
+    "downgrade": "降级在“我的服务计划”一步完成，与升级的生效规则相同。需要人工请回复“转人工”。",
+    "cancel": "取消在“我的服务计划”一步完成，未使用部分原路退回。需要人工请回复“转人工”。",
+    "refund": "退款可在订阅页面发起，未使用部分原路退回。需要人工请回复“转人工”。",
+    "repair": "请描述故障并留下地址，我们为您创建报修单。需要人工请回复“转人工”。",
+    "status": "请提供工单号，我们为您查询进度。需要人工请回复“转人工”。",
+    "other": "抱歉没能理解，请换个说法，或回复“转人工”。",
+}
+
+
+def policy_of(uow: UnitOfWork, brand_id: int) -> RoutingPolicy:
+    raw = uow.contact.policy(brand_id)
+    return RoutingPolicy.from_dict(raw) if raw else RoutingPolicy()
+
+
+def set_policy(actor: Actor, raw: dict[str, Any], uow: UnitOfWork, clock: Clock) -> RoutingPolicy:
+    """Change the routing policy; it is validated (nothing may rank by value or direction) and published."""
+    require_role(actor, Role.MANAGER, what="change the routing policy")
+    policy = RoutingPolicy.from_dict(raw)
+    with uow:
+        uow.contact.save_policy(actor.brand_id, raw, clock.now())
+        evidence.record(uow, actor.brand_id, "routing.policy_changed", f"brand:{actor.brand_id}", None,
+                        policy.as_dict() | {"by": actor.describe()}, clock)
+        uow.commit()
+    return policy
+
+
+def add_agent(actor: Actor, username: str, languages: list[str], capacity: int, uow: UnitOfWork) -> None:
+    require_role(actor, Role.MANAGER, what="manage agents")
+    if not 1 <= capacity <= 20 or not languages:
+        raise InvalidInput("agent.invalid", "an agent speaks at least one language and holds 1-20 conversations")
+    with uow:
+        user = uow.users.by_username(username)
+        if user is None or user.brand_id != actor.brand_id or user.role not in STAFF_ROLES:
+            raise NotFound("user.not_found", f"no staff user {username!r}")
+        uow.contact.add_agent(actor.brand_id, user.id, languages, capacity)
+        uow.commit()
+
+
+def access_conversation(uow: UnitOfWork, actor: Actor, conversation_id: int) -> Conversation:
+    return visible(uow.contact.conversation(actor.brand_id, conversation_id), actor, lambda c: c.customer_id,
+                   "conversation", conversation_id)
+
+
+@dataclass(frozen=True)
+class OpenConversation:
+    actor: Actor
+    channel: str
+    language: str = "zh-CN"
+    customer_id: int | None = None
+    age: int | None = None  # when known; at the policy's age (65) a caller goes straight to a person
+
+
+def open_conversation(cmd: OpenConversation, uow: UnitOfWork, clock: Clock) -> Conversation:
+    if cmd.channel not in CHANNELS:
+        raise InvalidInput("conversation.channel", f"channel is one of {', '.join(CHANNELS)}", field="channel")
+    if cmd.language not in ("zh-CN", "en"):
+        raise InvalidInput("conversation.language", "language is zh-CN or en", field="language")
+    customer_id = cmd.actor.customer_id if cmd.actor.is_customer else cmd.customer_id
+    with uow:
+        if customer_id is not None:
+            access_customer(uow, cmd.actor, customer_id)
+        policy = policy_of(uow, cmd.actor.brand_id)
+        conv = Conversation(brand_id=cmd.actor.brand_id, channel=cmd.channel, language=cmd.language,
+                            opened_at=clock.now(), customer_id=customer_id,
+                            vulnerable=cmd.age is not None and cmd.age >= policy.vulnerable_age)
+        uow.contact.add(conv)
+        uow.contact.flush()
+        uow.commit()
+    return conv
+
+
+def post_message(actor: Actor, conversation_id: int, text: str, uows: UowFactory, clock: Clock
+                 ) -> tuple[Conversation, Intent, str | None]:
+    """A customer's message: classified, answered by the bot while it may, handed to a person when it must."""
+    if len(text) > MAX_MESSAGE:
+        raise InvalidInput("input.too_long", f"a message is at most {MAX_MESSAGE} characters", field="text")
+    intent, _confidence = classify(text, default_rules())
+    now = clock.now()
+    try:
+        with uows() as uow:
+            conv = access_conversation(uow, actor, conversation_id)
+            policy = policy_of(uow, conv.brand_id)
+            answered = conv.receive(intent, now, policy)
+            uow.contact.add_message(conv.id, "customer", text, intent.value, now)
+            reply = BOT_REPLIES.get(answered) if answered else None
+            if reply:
+                uow.contact.add_message(conv.id, "bot", reply, None, now)
+            evidence.record(uow, conv.brand_id, "conversation.message", f"conversation:{conv.id}", conv.customer_id,
+                            {"text": text[:2000], "intent": intent.value, "bot_reply": reply,
+                             "status": conv.status.value}, clock)
+            uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
+    return _after_assignment(uows, clock, actor, conv), intent, reply
+
+
+def _after_assignment(uows: UowFactory, clock: Clock, actor: Actor, conv: Conversation) -> Conversation:
+    """Hand waiting conversations to agents, then show the customer where theirs stands now."""
+    if assign_waiting(uows, clock, conv.brand_id):
+        with uows(readonly=True) as uow:
+            conv = access_conversation(uow, actor, conv.id)
+    return conv
+
+
+def talk_to_person(actor: Actor, conversation_id: int, uows: UowFactory, clock: Clock) -> Conversation:
+    """The always-visible "talk to a person" control."""
+    with uows() as uow:
+        conv = access_conversation(uow, actor, conversation_id)
+        conv.ask_for_human(clock.now())
+        evidence.record(uow, conv.brand_id, "conversation.human_requested", f"conversation:{conv.id}",
+                        conv.customer_id, {"channel": conv.channel}, clock)
+        uow.commit()
+    return _after_assignment(uows, clock, actor, conv)
+
+
+def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int) -> int:
+    """Give waiting conversations to free agents by the published policy; returns how many were assigned."""
+    now = clock.now()
+    try:
+        with uows() as uow:
+            policy = policy_of(uow, brand_id)
+            pairs = assign(uow.contact.waiting(brand_id), uow.contact.agents(brand_id), now, policy)
+            for conv, agent in pairs:
+                uow.contact.touch_agent(agent.user_id, now)
+                evidence.record(uow, brand_id, "conversation.assigned", f"conversation:{conv.id}", conv.customer_id,
+                                {"agent": agent.user_id, "waited_s": (now - conv.handed_at).total_seconds()}, clock)
+            uow.commit()
+    except StaleDataError:
+        return 0  # another process assigned them first
+    return len(pairs)
+
+
+def close_conversation(actor: Actor, conversation_id: int, uow: UnitOfWork, clock: Clock) -> Conversation:
+    if not actor.is_customer:
+        require_role(actor, Role.AGENT, Role.MANAGER, Role.DISPATCHER, what="close conversations")
+    with uow:
+        conv = access_conversation(uow, actor, conversation_id)
+        conv.close(clock.now())
+        uow.commit()
+    return conv
+
+
+def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: datetime) -> dict[str, Any]:
+    if actor.is_customer:
+        raise NotFound("not_found", "no such report")
+    if not start < end or end - start > timedelta(days=366):
+        raise InvalidInput("fairness.period", "the period must end after it starts and span at most a year")
+    with uows(readonly=True) as uow:
+        convs = uow.contact.opened_between(actor.brand_id, start, end)
+    return {"from": start.isoformat(), "to": end.isoformat(), "conversations": len(convs)} | fairness_figures(convs)
+
+
+def transparency(uows: UowFactory, clock: Clock, brand_code: str) -> dict[str, Any]:
+    """Public: the live routing policy, steps to a person per channel, the plan-change rules, live figures."""
+    now = clock.now()
+    with uows(readonly=True) as uow:
+        brand = uow.brands.by_code(brand_code)
+        if brand is None:
+            raise NotFound("brand.not_found", f"no brand {brand_code!r}")
+        policy = policy_of(uow, brand.id)
+        families = uow.plans.catalogue(brand.id).families.values()
+        today = uow.contact.opened_between(brand.id, now - timedelta(days=1), now)
+        waiting = len(uow.contact.waiting(brand.id))
+    figures = fairness_figures(today)
+    return {"brand": {"code": brand.code, "name": brand.name}, "routing_policy": policy.as_dict(),
+            "steps_to_a_person": {ch: n + 1 for ch, n in policy.max_bot_steps.items()},
+            "plan_change_rules": [{"family": f.name, "policy": f.policy.value,
+                                   "applies_to": ["upgrade", "downgrade", "cancel"]} for f in families],
+            "live": {"waiting_now": waiting, "last_24h": figures}}

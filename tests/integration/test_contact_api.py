@@ -1,0 +1,81 @@
+"""Conversations through the API on SQLite and PostgreSQL: hand-off, assignment, transparency, fairness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from fairdesk.entrypoints.cli.main import app as cli
+from tests.conftest import SECRET, Seed
+
+
+def start(client: TestClient, seed: Seed, channel: str = "web", **extra: object) -> int:
+    r = client.post("/api/v1/conversations", headers=seed.auth("alice"), json={"channel": channel} | extra)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def say(client: TestClient, seed: Seed, cid: int, text: str) -> dict[str, object]:
+    r = client.post(f"/api/v1/conversations/{cid}/messages", headers=seed.auth("alice"), json={"text": text})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_bot_answers_then_lets_go_and_an_agent_gets_it(client: TestClient, seed: Seed) -> None:
+    client.post("/api/v1/agents", headers=seed.auth("manager_a"), json={"username": "agent_a", "languages": ["zh-CN"]})
+    cid = start(client, seed)
+    first = say(client, seed, cid, "我想降级")
+    assert first["intent"] == "downgrade" and "降级" in first["bot_reply"]
+    second = say(client, seed, cid, "人工智能能做什么")  # a look-alike: not a hand-off, not understood either
+    assert second["intent"] == "other" and second["conversation"]["status"] == "bot"
+    third = say(client, seed, cid, "？？？")  # second message the bot cannot serve
+    assert third["bot_reply"] is None and third["conversation"]["status"] == "with_human"
+    silent = say(client, seed, cid, "你好，在吗")
+    assert silent["bot_reply"] is None  # a person has it: the bot stays silent
+    view = client.get(f"/api/v1/conversations/{cid}", headers=seed.auth("alice")).json()
+    assert [m["sender"] for m in view["messages"]] == ["customer", "bot", "customer", "bot", "customer", "customer"]
+    assert client.get(f"/api/v1/conversations/{cid}", headers=seed.auth("bob")).status_code == 404
+
+
+def test_talk_to_a_person_is_one_action_and_elderly_callers_skip_the_bot(client: TestClient, seed: Seed) -> None:
+    cid = start(client, seed)
+    r = client.post(f"/api/v1/conversations/{cid}/human", headers=seed.auth("alice"))
+    assert r.json()["status"] == "waiting"
+    elderly = start(client, seed, "hotline", age=70)
+    assert say(client, seed, elderly, "我要升级")["conversation"]["status"] == "waiting"
+
+
+def test_the_transparency_page_shows_the_live_policy(client: TestClient, seed: Seed) -> None:
+    page = client.get("/transparency/angu")
+    assert page.status_code == 200 and "只按等待时间排序" in page.text
+    r = client.put("/api/v1/routing-policy", headers=seed.auth("manager_a"), json={"max_bot_steps": {"web": 1}})
+    assert r.status_code == 200
+    live = client.get("/api/v1/transparency/angu").json()
+    assert live["steps_to_a_person"]["web"] == 2 and live["routing_policy"]["max_bot_steps"]["web"] == 1
+    bad = client.put("/api/v1/routing-policy", headers=seed.auth("manager_a"), json={"customer_value": "desc"})
+    assert bad.status_code == 422 and bad.json()["code"] == "routing.forbidden_key"
+    assert client.put("/api/v1/routing-policy", headers=seed.auth("agent_a"), json={}).status_code == 403
+
+
+def test_the_fairness_report_by_api_and_cli(client: TestClient, seed: Seed, db_url: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    client.post("/api/v1/agents", headers=seed.auth("manager_a"), json={"username": "agent_a", "languages": ["zh-CN"],
+                                                                         "capacity": 10})
+    for text in ("我要升级，转人工", "我要降级，转人工", "取消自动续费，转人工"):
+        say(client, seed, start(client, seed), text)
+    r = client.get("/api/v1/fairness", params={"from": "2026-11-24T00:00:00+08:00", "to": "2026-11-25T00:00:00+08:00"},
+                   headers=seed.auth("manager_a")).json()
+    assert r["conversations"] == 3 and set(r["time_to_human_by_intent"]) == {"human"}
+    monkeypatch.setenv("FAIRDESK_DATABASE_URL", db_url)
+    monkeypatch.setenv("FAIRDESK_SECRET_KEY", SECRET)
+    out = CliRunner().invoke(cli, ["fairness", "report", "--brand", "angu", "--from", "2026-11-24T00:00:00+08:00",
+                                   "--to", "2026-11-25T00:00:00+08:00", "--json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["conversations"] == 3
+    csv = CliRunner().invoke(cli, ["fairness", "report", "--brand", "angu", "--from", "2026-11-24T00:00:00+08:00",
+                                   "--to", "2026-11-25T00:00:00+08:00", "--csv"])
+    assert csv.stdout.splitlines()[0] == "intent,conversations,reached_human,median_s,p90_s"
+    bad = CliRunner().invoke(cli, ["fairness", "report", "--brand", "angu", "--from", "yesterday", "--to", "now"])
+    assert bad.exit_code == 2
