@@ -20,10 +20,10 @@ from tests.integration.test_api_tickets import open_ticket
 from tests.integration.test_plans_api import catalogue
 
 PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/check", "/api/v1/auth/token",
-          "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}"}
+          "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
-          "areas": {"text": "北京市朝阳区"}}
+          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}}
 
 
 @pytest.fixture
@@ -36,7 +36,9 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
                          json={"to_plan": "plus"}).json()
     client.post("/api/v1/network/outlets", headers=seed.auth("manager_a"),
                 json={"code": "AG-1", "name": "网点", "address": "北京市朝阳区"})
-    return {"ticket_id": ticket["id"], "number": ticket["number"], "customer_id": seed.alice,
+    conversation = client.post("/api/v1/conversations", headers=seed.auth("alice"), json={"channel": "web"}).json()
+    return {"conversation_id": conversation["id"], "ticket_id": ticket["id"], "number": ticket["number"],
+            "customer_id": seed.alice,
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
             "code": "AG-1"}
 
