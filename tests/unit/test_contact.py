@@ -112,6 +112,12 @@ class TestQueue:
         assert fairness_figures(served)["flag"] is False
 
 
+def test_chance_differences_on_few_conversations_raise_no_flag() -> None:
+    convs = [conv(intent="upgrade", assigned_at=T0 + timedelta(seconds=10)),
+             conv(intent="downgrade", assigned_at=T0 + timedelta(seconds=300))]
+    assert fairness_figures(convs)["flag"] is False
+
+
 def test_the_fairness_flag_rises_when_downgrades_wait_longer() -> None:
     convs = []
     for i in range(20):

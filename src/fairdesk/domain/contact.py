@@ -175,6 +175,9 @@ def assign(waiting: Iterable[Conversation], agents: Sequence[Agent], at: datetim
     return pairs
 
 
+MIN_SAMPLE = 20
+
+
 def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
 
@@ -191,7 +194,10 @@ def fairness_figures(conversations: Iterable[Conversation]) -> dict[str, Any]:
     by_intent = {i: {"conversations": counts[i], "reached_human": len(waits.get(i, [])),
                      "median_s": round(statistics.median(waits[i]), 1) if waits.get(i) else None,
                      "p90_s": round(_p90(waits[i]), 1) if waits.get(i) else None} for i in sorted(counts)}
-    up = by_intent.get("upgrade", {}).get("median_s")
-    slower = [i for i in ("downgrade", "cancel", "refund") if up is not None
-              and (by_intent.get(i, {}).get("median_s") or 0) > up * 1.1 + 5]
+    # A request waits "longer" when its median wait exceeds the upgrades' by 20 % and 30 s, both with at least
+    # 20 conversations: a first-come queue shows smaller differences by chance alone.
+    up = by_intent.get("upgrade", {})
+    slower = [i for i in ("downgrade", "cancel", "refund")
+              if min(up.get("reached_human", 0), by_intent.get(i, {}).get("reached_human", 0)) >= MIN_SAMPLE
+              and by_intent[i]["median_s"] > max(up["median_s"] * 1.2, up["median_s"] + 30)]
     return {"time_to_human_by_intent": by_intent, "slower_than_upgrade": slower, "flag": bool(slower)}
