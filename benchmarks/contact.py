@@ -111,7 +111,8 @@ def main() -> None:
     print(f"\ndowngrades/cancels/refunds slower than upgrades: {figures['slower_than_upgrade'] or 'none'}")
     print(json.dumps({"conversations": n, "agents": n_agents, "served": len(served), "intent_msgs_per_s":
                       round(intent_rate), "routing_p50_ms": round(statistics.median(decisions), 4),
-                      "routing_p99_ms": round(p99, 4), "longest_queue": longest_queue, "fairness": figures}, ensure_ascii=False))
+                      "routing_p99_ms": round(p99, 4), "longest_queue": longest_queue, "fairness": figures},
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":
