@@ -91,6 +91,11 @@ def _actor(wired: App, brand_code: str, as_user: str | None) -> Actor:
         return identity.actor_for(user)
 
 
+def _texts(given: list[str] | None) -> Iterator[str]:
+    """The texts given as arguments or, when none, standard input line by line (for pipelines)."""
+    yield from given if given else (line.rstrip("\r\n") for line in sys.stdin)
+
+
 def _emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, default=str))
@@ -360,8 +365,7 @@ def regions_resolve(texts: Annotated[list[str] | None, typer.Argument(help="Addr
     from fairdesk.adapters.regions_data import default_resolver
 
     resolver = default_resolver()
-    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
-    for text in lines:
+    for text in _texts(texts):
         r = resolver.resolve(text)
         if as_json:
             typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
@@ -814,8 +818,7 @@ def contact_intent(texts: Annotated[list[str] | None, typer.Argument(help="Messa
     from fairdesk.domain.intents import classify
 
     rules = default_rules()
-    lines = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
-    for text in lines:
+    for text in _texts(texts):
         intent, confidence = classify(text, rules)
         if as_json:
             typer.echo(json.dumps({"input": text, "intent": intent.value, "confidence": confidence},
