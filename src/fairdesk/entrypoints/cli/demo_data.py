@@ -132,6 +132,9 @@ def load_demo(wired: App) -> bool:
     from fairdesk.domain.channels import ChannelKind
     from fairdesk.services import channels as channels_svc
 
+    from fairdesk.services import contact as contact_svc
+
+    contact_svc.add_agent(operator, "agent", ["zh-CN", "en"], 5, wired.uows())  # the hotline agent also chats
     for kind, value, label in ((ChannelKind.PHONE, "400-888-6666", "全国售后服务热线（24 小时）"),
                                (ChannelKind.WEBSITE, "https://www.angu-safes.example/", "官方网站")):
         channels_svc.register_channel(operator, kind, value, label, wired.uows(), wired.clock)
