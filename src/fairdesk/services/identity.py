@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from fairdesk.domain.people import Actor, ApiToken, Brand, Role, User
 from fairdesk.services.clock import Clock
-from fairdesk.services.ports import UnitOfWork
+from fairdesk.services.ports import UnitOfWork, UowFactory
 
 __all__ = [
     "CreateUser",
@@ -94,22 +94,28 @@ def create_user(cmd: CreateUser, uow: UnitOfWork, clock: Clock) -> User:
     return user
 
 
-def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
-    """Check a password; the same error whether the user is unknown or the password wrong."""
-    with uow:
+def authenticate(uows: UowFactory, username: str, password: str) -> User:
+    """Check a password; the same error whether the user is unknown or the password wrong.
+
+    The slow argon2 check runs outside any write transaction (on SQLite a write would hold every other writer
+    back for its duration); only an outdated hash is rewritten, in a short transaction of its own.
+    """
+    with uows(readonly=True) as uow:
         user = uow.users.by_username(username)
-        stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
-        try:
-            _hasher.verify(stored, password)
-            ok = user is not None and stored is not _DUMMY_HASH
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or user is None:
-            raise Unauthenticated("auth.bad_credentials", "wrong username or password")
-        if _hasher.check_needs_rehash(stored):
-            user.password_hash = _hasher.hash(password)
+    stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+        ok = user is not None and stored is not _DUMMY_HASH
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        raise Unauthenticated("auth.bad_credentials", "wrong username or password")
+    if _hasher.check_needs_rehash(stored):
+        with uows() as uow:
+            fresh = uow.users.get(user.id)
+            fresh.password_hash = _hasher.hash(password)
             uow.commit()
-        return user
+    return user
 
 
 def issue_token(uow: UnitOfWork, clock: Clock, username: str, name: str = "api") -> str:

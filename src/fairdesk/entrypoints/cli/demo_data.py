@@ -131,7 +131,6 @@ def load_demo(wired: App) -> bool:
     load_demo_plans(wired, operator, customers[0][0].id)
     from fairdesk.domain.channels import ChannelKind
     from fairdesk.services import channels as channels_svc
-
     from fairdesk.services import contact as contact_svc
 
     contact_svc.add_agent(operator, "agent", ["zh-CN", "en"], 5, wired.uows())  # the hotline agent also chats

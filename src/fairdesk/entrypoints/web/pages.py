@@ -92,7 +92,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
           ) -> Response:
     try:
         _check_csrf(request, csrf)
-        user = identity.authenticate(_app(request).uows(), username, password)
+        user = identity.authenticate(_app(request).uows, username, password)
     except (Unauthenticated, Forbidden) as exc:
         return render(request, "login.html", status_code=401 if isinstance(exc, Unauthenticated) else 403,
                       error=problem_title(exc.code, 401, request_language(request)), username=username)
