@@ -92,3 +92,16 @@ def test_the_public_check_page_needs_no_login(client: TestClient, registered: Se
     assert "未登记为任何品牌的官方渠道" in fake.text
     english = client.get("/check", params={"value": "hello", "lang": "en"})
     assert "Not a phone number or web address" in english.text
+
+
+def test_binary_and_huge_contract_files_get_a_clear_answer(tmp_path: Path) -> None:
+    binary = tmp_path / "contract.pdf"
+    binary.write_bytes(b"%PDF-1.7\x00\x01\x02" * 100)
+    r = CliRunner().invoke(cli, ["clauses", "check", str(binary)])
+    assert r.exit_code == 2 and "binary" in r.stderr
+    huge = tmp_path / "huge.txt"
+    huge.write_text("本活动最终解释权归本公司所有。" * 200_000, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["clauses", "check", str(huge)])
+    assert r.exit_code == 2 and "larger than" in r.stderr
+    r = CliRunner().invoke(cli, ["clauses", "check", str(tmp_path / "missing.txt")])
+    assert r.exit_code == 2
