@@ -79,3 +79,21 @@ def test_the_fairness_report_by_api_and_cli(client: TestClient, seed: Seed, db_u
     assert csv.stdout.splitlines()[0] == "intent,conversations,reached_human,median_s,p90_s"
     bad = CliRunner().invoke(cli, ["fairness", "report", "--brand", "angu", "--from", "yesterday", "--to", "now"])
     assert bad.exit_code == 2
+
+
+def test_a_conversation_links_to_the_customers_ticket_and_shows_in_the_queue(client: TestClient, seed: Seed,
+                                                                              clock: object) -> None:
+    from tests.integration.test_api_tickets import open_ticket
+
+    mine = open_ticket(client, seed).json()["id"]
+    theirs = open_ticket(client, seed, customer_id=seed.bob).json()["id"]
+    cid = start(client, seed)
+    r = client.post(f"/api/v1/conversations/{cid}/link", headers=seed.auth("alice"), json={"ticket_id": mine})
+    assert r.status_code == 200 and r.json()["ticket_id"] == mine
+    other = client.post(f"/api/v1/conversations/{cid}/link", headers=seed.auth("alice"), json={"ticket_id": theirs})
+    assert other.status_code == 404
+    say(client, seed, cid, "转人工")
+    clock.advance(seconds=600)  # type: ignore[attr-defined]
+    queue = client.get("/api/v1/conversation-queue", headers=seed.auth("agent_a")).json()
+    assert [(q["id"], q["overdue"]) for q in queue] == [(cid, True)] and queue[0]["waited_s"] == 600
+    assert client.get("/api/v1/conversation-queue", headers=seed.auth("alice")).status_code == 404

@@ -23,7 +23,7 @@ PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/
           "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
-          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}}
+          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1}}
 
 
 @pytest.fixture

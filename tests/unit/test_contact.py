@@ -89,6 +89,23 @@ class TestQueue:
         pairs = assign([en, zh], agents, T0, POLICY)
         assert [(c.id, a.user_id) for c, a in pairs] == [(1, 11), (2, 12)]
 
+    def test_a_request_goes_to_an_agent_with_its_skill_or_a_generalist(self) -> None:
+        plans = conv(id=1, intent="downgrade", handed_at=T0, status=ConversationStatus.WAITING)
+        repair = conv(id=2, intent="repair", handed_at=T0, status=ConversationStatus.WAITING)
+        agents = [Agent(1, 10, skills=("repair",)), Agent(1, 11, skills=("plans",))]
+        assert [(c.id, a.user_id) for c, a in assign([plans, repair], agents, T0, POLICY)] == [(1, 11), (2, 10)]
+        lone = conv(id=3, intent="complaint", handed_at=T0, status=ConversationStatus.WAITING)
+        assert assign([lone], [Agent(1, 12, skills=("repair",))], T0, POLICY) == []
+        assert assign([lone], [Agent(1, 13, skills=("general",))], T0, POLICY)[0][1].user_id == 13
+
+    def test_a_conversation_waiting_past_the_threshold_raises_its_alert_once(self) -> None:
+        from fairdesk.domain.contact import overdue
+
+        c = conv(id=1, handed_at=T0, status=ConversationStatus.WAITING)
+        assert overdue([c], T0 + timedelta(seconds=POLICY.alert_after_seconds), POLICY) == []
+        assert overdue([c], T0 + timedelta(seconds=POLICY.alert_after_seconds + 1), POLICY) == [c]
+        assert overdue([c], T0 + timedelta(hours=1), POLICY) == []
+
     def test_under_load_downgrades_wait_no_longer_than_upgrades(self) -> None:
         """A simulated busy hour: 2,000 conversations, upgrades and downgrades alternating, 5 agents."""
         rng = random.Random(1)

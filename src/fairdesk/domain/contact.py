@@ -25,6 +25,7 @@ __all__ = [
     "RoutingPolicy",
     "assign",
     "fairness_figures",
+    "overdue",
     "queue_order",
 ]
 
@@ -90,8 +91,16 @@ class Conversation:
     assigned_at: datetime | None = None
     agent_id: int | None = None
     closed_at: datetime | None = None
+    ticket_id: int | None = None
+    subscription_id: int | None = None
+    alerted_at: datetime | None = None
     version: int = 1
     id: int | None = None
+
+    @property
+    def skill(self) -> str:
+        """The skill a person needs for what the customer came for."""
+        return SKILL_OF.get(self.intent, "general")
 
     def receive(self, intent: Intent, at: datetime, policy: RoutingPolicy) -> str | None:
         """Take a customer message; returns what the bot answers, or None when a person has (or gets) it."""
@@ -135,14 +144,20 @@ class Conversation:
         self.version += 1
 
 
+#: Which skill each request needs; an agent with "general" takes anything.
+SKILL_OF = {"upgrade": "plans", "downgrade": "plans", "cancel": "plans", "refund": "plans", "repair": "repair",
+            "status": "repair", "complaint": "complaints"}
+
+
 @dataclass
 class Agent:
-    """A person who answers: the languages they speak, how many conversations they hold at once."""
+    """A person who answers: the languages they speak, their skills, how many conversations they hold at once."""
 
     brand_id: int
     user_id: int
     languages: tuple[str, ...] = ("zh-CN",)
     capacity: int = 3
+    skills: tuple[str, ...] = ("general",)
     active: bool = True
     load: int = 0
     last_assigned_at: datetime | None = None
@@ -160,7 +175,8 @@ def assign(waiting: Iterable[Conversation], agents: Sequence[Agent], at: datetim
     least-loaded agent (round robin: the one assigned longest ago)."""
     pairs = []
     for conv in queue_order(waiting):
-        free = [a for a in agents if a.active and a.load < a.capacity and conv.language in a.languages]
+        free = [a for a in agents if a.active and a.load < a.capacity and conv.language in a.languages
+                and (conv.skill in a.skills or "general" in a.skills)]
         if not free:
             continue
         oldest = datetime.min.replace(tzinfo=at.tzinfo)
@@ -176,6 +192,17 @@ def assign(waiting: Iterable[Conversation], agents: Sequence[Agent], at: datetim
 
 
 MIN_SAMPLE = 20
+
+
+def overdue(waiting: Iterable[Conversation], at: datetime, policy: RoutingPolicy) -> list[Conversation]:
+    """Conversations waiting longer than the published threshold that have not raised their alert yet."""
+    found = []
+    for c in waiting:
+        if c.handed_at and c.alerted_at is None and (at - c.handed_at).total_seconds() > policy.alert_after_seconds:
+            c.alerted_at = at
+            c.version += 1
+            found.append(c)
+    return found
 
 
 def _p90(values: list[float]) -> float:

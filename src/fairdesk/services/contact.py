@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from fairdesk.adapters.intent_rules import default_rules
-from fairdesk.domain.contact import CHANNELS, Conversation, RoutingPolicy, assign, fairness_figures
+from fairdesk.domain.contact import (
+    CHANNELS,
+    Conversation,
+    ConversationStatus,
+    RoutingPolicy,
+    assign,
+    fairness_figures,
+    overdue,
+    queue_order,
+)
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role
@@ -50,15 +59,21 @@ def set_policy(actor: Actor, raw: dict[str, Any], uow: UnitOfWork, clock: Clock)
     return policy
 
 
-def add_agent(actor: Actor, username: str, languages: list[str], capacity: int, uow: UnitOfWork) -> None:
+SKILLS = ("general", "plans", "repair", "complaints")
+
+
+def add_agent(actor: Actor, username: str, languages: list[str], capacity: int, uow: UnitOfWork,
+              skills: list[str] | None = None) -> None:
     require_role(actor, Role.MANAGER, what="manage agents")
-    if not 1 <= capacity <= 20 or not languages:
-        raise InvalidInput("agent.invalid", "an agent speaks at least one language and holds 1-20 conversations")
+    skills = skills or ["general"]
+    if not 1 <= capacity <= 20 or not languages or set(skills) - set(SKILLS):
+        raise InvalidInput("agent.invalid", "an agent speaks at least one language, holds 1-20 conversations and "
+                                            f"has skills among {', '.join(SKILLS)}")
     with uow:
         user = uow.users.by_username(username)
         if user is None or user.brand_id != actor.brand_id or user.role not in STAFF_ROLES:
             raise NotFound("user.not_found", f"no staff user {username!r}")
-        uow.contact.add_agent(actor.brand_id, user.id, languages, capacity)
+        uow.contact.add_agent(actor.brand_id, user.id, languages, capacity, skills)
         uow.commit()
 
 
@@ -145,7 +160,13 @@ def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int) -> int:
     try:
         with uows() as uow:
             policy = policy_of(uow, brand_id)
-            pairs = assign(uow.contact.waiting(brand_id), uow.contact.agents(brand_id), now, policy)
+            waiting = uow.contact.waiting(brand_id)
+            pairs = assign(waiting, uow.contact.agents(brand_id), now, policy)
+            for conv in overdue([c for c in waiting if c.status is ConversationStatus.WAITING], now, policy):
+                # The alert: recorded for the queue view and the evidence log (delivery needs the notifier).
+                evidence.record(uow, brand_id, "conversation.overdue", f"conversation:{conv.id}", conv.customer_id,
+                                {"waited_s": (now - conv.handed_at).total_seconds(),
+                                 "threshold_s": policy.alert_after_seconds}, clock)
             for conv, agent in pairs:
                 uow.contact.touch_agent(agent.user_id, now)
                 evidence.record(uow, brand_id, "conversation.assigned", f"conversation:{conv.id}", conv.customer_id,
@@ -154,6 +175,42 @@ def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int) -> int:
     except StaleDataError:
         return 0  # another process assigned them first
     return len(pairs)
+
+
+def link_conversation(actor: Actor, conversation_id: int, uow: UnitOfWork, *, ticket_id: int | None = None,
+                      subscription_id: int | None = None) -> Conversation:
+    """Attach the ticket or subscription a conversation is about (both must be the same customer's)."""
+    from fairdesk.services.access import access_ticket
+    from fairdesk.services.plans import access_subscription
+
+    if actor.read_only:
+        raise NotFound("not_found", "no such operation for this role")
+    with uow:
+        conv = access_conversation(uow, actor, conversation_id)
+        for found in ([access_ticket(uow, actor, ticket_id)] if ticket_id else []) + \
+                     ([access_subscription(uow, actor, subscription_id)] if subscription_id else []):
+            if conv.customer_id is None:
+                conv.customer_id = found.customer_id
+            elif found.customer_id != conv.customer_id:
+                raise InvalidInput("conversation.other_customer", "that belongs to another customer")
+        conv.ticket_id = ticket_id or conv.ticket_id
+        conv.subscription_id = subscription_id or conv.subscription_id
+        conv.version += 1
+        uow.commit()
+    return conv
+
+
+def queue(actor: Actor, uow: UnitOfWork, clock: Clock) -> list[dict[str, Any]]:
+    """The waiting conversations in the order they will be served, with how long each has waited."""
+    if not actor.is_staff:
+        raise NotFound("not_found", "no such view")
+    now = clock.now()
+    with uow:
+        policy = policy_of(uow, actor.brand_id)
+        return [{"id": c.id, "channel": c.channel, "intent": c.intent, "skill": c.skill, "vulnerable": c.vulnerable,
+                 "waited_s": round((now - c.handed_at).total_seconds()),
+                 "overdue": (now - c.handed_at).total_seconds() > policy.alert_after_seconds}
+                for c in queue_order(uow.contact.waiting(actor.brand_id))]
 
 
 def close_conversation(actor: Actor, conversation_id: int, uow: UnitOfWork, clock: Clock) -> Conversation:

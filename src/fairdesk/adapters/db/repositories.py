@@ -487,12 +487,13 @@ class ContactRepository(_Repo):
         load = dict(self._core(sa.select(c.agent_id, sa.func.count()).where(
             c.brand_id == brand_id, c.status == ConversationStatus.WITH_HUMAN).group_by(c.agent_id)).all())
         rows = self._core(sa.select(t.agents).where(a.brand_id == brand_id, a.active.is_(True)).order_by(a.id))
-        return [Agent(r.brand_id, r.user_id, tuple(r.languages.split(",")), r.capacity, r.active,
-                      load.get(r.user_id, 0), r.last_assigned_at, r.id) for r in rows]
+        return [Agent(r.brand_id, r.user_id, tuple(r.languages.split(",")), r.capacity, tuple(r.skills.split(",")),
+                      r.active, load.get(r.user_id, 0), r.last_assigned_at, r.id) for r in rows]
 
-    def add_agent(self, brand_id: int, user_id: int, languages: Sequence[str], capacity: int) -> None:
+    def add_agent(self, brand_id: int, user_id: int, languages: Sequence[str], capacity: int,
+                  skills: Sequence[str] = ("general",)) -> None:
         self._core(sa.insert(t.agents).values(brand_id=brand_id, user_id=user_id, languages=",".join(languages),
-                                              capacity=capacity, active=True))
+                                              skills=",".join(skills), capacity=capacity, active=True))
 
     def touch_agent(self, user_id: int, at: datetime) -> None:
         self._core(sa.update(t.agents).where(t.agents.c.user_id == user_id).values(last_assigned_at=at))

@@ -348,6 +348,7 @@ agents = sa.Table(
     _fk("brand_id", "brands.id", index=True),
     _fk("user_id", "users.id"),
     sa.Column("languages", sa.String(64), nullable=False),  # comma-separated
+    sa.Column("skills", sa.String(128), nullable=False, server_default="general"),  # comma-separated
     sa.Column("capacity", sa.Integer(), nullable=False),
     sa.Column("active", sa.Boolean(), nullable=False),
     sa.Column("last_assigned_at", UTCDateTime(), nullable=True),
@@ -370,6 +371,9 @@ conversations = sa.Table(
     sa.Column("assigned_at", UTCDateTime(), nullable=True),
     sa.Column("agent_id", Id, nullable=True),  # the user id of the agent
     sa.Column("closed_at", UTCDateTime(), nullable=True),
+    _fk("ticket_id", "tickets.id", nullable=True),
+    _fk("subscription_id", "subscriptions.id", nullable=True),
+    sa.Column("alerted_at", UTCDateTime(), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
     # The queue: a brand's waiting conversations by hand-over time; reports by opening time.
     sa.Index("ix_conversations_brand_status_handed", "brand_id", "status", "handed_at"),

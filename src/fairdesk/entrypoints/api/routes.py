@@ -355,6 +355,13 @@ class AgentIn(In):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     languages: Annotated[list[Annotated[str, StringConstraints(max_length=8)]], Field(min_length=1, max_length=5)]
     capacity: Annotated[int, Field(ge=1, le=20)] = 3
+    skills: Annotated[list[Annotated[str, StringConstraints(max_length=16)]],
+                      Field(max_length=4, default_factory=lambda: ["general"])]
+
+
+class LinkIn(In):
+    ticket_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    subscription_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
 
 
 def _conversation(c: Conversation, tz: ZoneInfo) -> dict[str, object]:
@@ -404,8 +411,21 @@ def close_conversation(conversation_id: IdPath, actor: ActorDep, app: AppDep) ->
 
 @router.post("/agents", tags=["contact"], status_code=status.HTTP_201_CREATED)
 def add_agent(body: AgentIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
-    contact_svc.add_agent(actor, body.username, body.languages, body.capacity, app.uows())
-    return {"username": body.username, "languages": body.languages, "capacity": body.capacity}
+    contact_svc.add_agent(actor, body.username, body.languages, body.capacity, app.uows(), body.skills)
+    return {"username": body.username, "languages": body.languages, "capacity": body.capacity, "skills": body.skills}
+
+
+@router.get("/conversation-queue", tags=["contact"])
+def conversation_queue(actor: ActorDep, app: AppDep) -> list[dict[str, object]]:
+    """Who waits for a person, in the order they will be served, and who has waited too long."""
+    return contact_svc.queue(actor, app.uows(readonly=True), app.clock)
+
+
+@router.post("/conversations/{conversation_id}/link", tags=["contact"])
+def link_conversation(conversation_id: IdPath, body: LinkIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    conv = contact_svc.link_conversation(actor, conversation_id, app.uows(), ticket_id=body.ticket_id,
+                                         subscription_id=body.subscription_id)
+    return _conversation(conv, app.clock.tz) | {"ticket_id": conv.ticket_id, "subscription_id": conv.subscription_id}
 
 
 @router.get("/routing-policy", tags=["contact"])
