@@ -97,3 +97,27 @@ def test_a_conversation_links_to_the_customers_ticket_and_shows_in_the_queue(cli
     queue = client.get("/api/v1/conversation-queue", headers=seed.auth("agent_a")).json()
     assert [(q["id"], q["overdue"]) for q in queue] == [(cid, True)] and queue[0]["waited_s"] == 600
     assert client.get("/api/v1/conversation-queue", headers=seed.auth("alice")).status_code == 404
+
+
+def test_the_report_counts_steps_per_change_and_first_contact_completion(client: TestClient, seed: Seed,
+                                                                         wired: object) -> None:
+    from fairdesk.domain.people import Actor, Role
+    from fairdesk.services import plans as plans_svc
+    from tests.integration.test_plans_api import catalogue
+
+    plans_svc.import_catalogue(Actor(seed.brand_a, Role.MANAGER, label="t"), catalogue(), wired.uows())  # type: ignore[attr-defined]
+    sub = client.post("/api/v1/subscriptions", headers=seed.auth("alice"),
+                      json={"customer_id": seed.alice, "plan": "plus", "payment_method": "alipay"}).json()["id"]
+    cid = start(client, seed)
+    say(client, seed, cid, "我想降级")
+    client.post(f"/api/v1/conversations/{cid}/link", headers=seed.auth("alice"), json={"subscription_id": sub})
+    base = f"/api/v1/subscriptions/{sub}/changes"
+    client.post(base, headers=seed.auth("alice"), json={"to_plan": "basic", "preview": True, "channel": "web"})
+    client.post(base, headers=seed.auth("alice"), json={"to_plan": "basic", "channel": "web"})  # 2 steps
+    client.post(base, headers=seed.auth("alice"), json={"to_plan": "plus", "channel": "web"})  # 1 step
+    r = client.get("/api/v1/fairness", params={"from": "2026-11-24T00:00:00+08:00", "to": "2026-11-25T00:00:00+08:00"},
+                   headers=seed.auth("manager_a")).json()
+    assert r["plan_changes"]["steps_by_channel"] == {"web": {"downgrade": 2, "upgrade": 1}}
+    assert r["plan_changes"]["more_steps_than_upgrade"] == ["web:downgrade"] and r["flag"] is True
+    assert r["plan_changes"]["completed_at_first_contact"]["downgrade"] == {"conversations": 1, "completed": 1,
+                                                                           "share": 1.0}

@@ -144,3 +144,20 @@ def test_the_fairness_flag_rises_when_downgrades_wait_longer() -> None:
     report = fairness_figures(convs)
     assert report["flag"] is True and report["slower_than_upgrade"] == ["downgrade"]
     assert report["time_to_human_by_intent"]["downgrade"]["median_s"] == 129.5
+
+
+def test_steps_per_channel_and_first_contact_completion_are_computed_as_by_hand() -> None:
+    from fairdesk.domain.contact import change_figures
+
+    t = T0 + timedelta(minutes=5)
+    changes = [("upgrade", "web", 1, 1, t), ("upgrade", "web", 1, 2, t), ("downgrade", "web", 2, 3, t),
+               ("downgrade", "web", 4, 4, t), ("cancel", "api", 2, 5, t)]
+    asked = [conv(id=1, intent="downgrade", subscription_id=3, closed_at=T0 + timedelta(minutes=10)),
+             conv(id=2, intent="downgrade", subscription_id=9, closed_at=T0 + timedelta(minutes=10)),
+             conv(id=3, intent="cancel", subscription_id=5, closed_at=T0 + timedelta(minutes=1))]
+    figures = change_figures(changes, asked)
+    assert figures["steps_by_channel"] == {"api": {"cancel": 2}, "web": {"upgrade": 1, "downgrade": 3}}
+    assert figures["more_steps_than_upgrade"] == ["web:downgrade"]
+    assert figures["completed_at_first_contact"] == {
+        "downgrade": {"conversations": 2, "completed": 1, "share": 0.5},
+        "cancel": {"conversations": 1, "completed": 0, "share": 0.0}}

@@ -24,6 +24,7 @@ __all__ = [
     "ConversationStatus",
     "RoutingPolicy",
     "assign",
+    "change_figures",
     "fairness_figures",
     "overdue",
     "queue_order",
@@ -203,6 +204,29 @@ def overdue(waiting: Iterable[Conversation], at: datetime, policy: RoutingPolicy
             c.version += 1
             found.append(c)
     return found
+
+
+def change_figures(changes: Iterable[tuple[str, str, int, int, datetime]],
+                   conversations: Iterable[Conversation]) -> dict[str, Any]:
+    """Steps to complete an upgrade, a downgrade and a cancel per channel (median), and the share of downgrade
+    and cancel conversations whose change was done within that first contact (the conversation's own window)."""
+    changes = list(changes)
+    steps: dict[str, dict[str, list[int]]] = {}
+    for kind, channel, n, _sub, _at in changes:
+        steps.setdefault(channel, {}).setdefault(kind, []).append(n)
+    by_channel = {ch: {k: statistics.median(v) for k, v in kinds.items()} for ch, kinds in sorted(steps.items())}
+    more_steps = [f"{ch}:{k}" for ch, kinds in by_channel.items() for k in ("downgrade", "cancel")
+                  if k in kinds and "upgrade" in kinds and kinds[k] > kinds["upgrade"]]
+    first_contact: dict[str, dict[str, Any]] = {}
+    for intent in ("downgrade", "cancel"):
+        asked = [c for c in conversations if c.intent == intent and c.subscription_id is not None]
+        done = [c for c in asked if any(
+            sub == c.subscription_id and kind == intent and c.opened_at <= at <= (c.closed_at or at)
+            for kind, _ch, _n, sub, at in changes)]
+        first_contact[intent] = {"conversations": len(asked), "completed": len(done),
+                                 "share": round(len(done) / len(asked), 3) if asked else None}
+    return {"steps_by_channel": by_channel, "more_steps_than_upgrade": more_steps,
+            "completed_at_first_contact": first_contact}
 
 
 def _p90(values: list[float]) -> float:

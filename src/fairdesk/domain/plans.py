@@ -218,6 +218,7 @@ class Subscription:
     cancel_at_period_end: bool = False
     ended_at: datetime | None = None
     offer_shown: bool = False
+    previews: int = 0  # previews since the last change: a change's steps are these + 1
     version: int = 1
     id: int | None = None
 

@@ -15,6 +15,7 @@ from fairdesk.domain.contact import (
     ConversationStatus,
     RoutingPolicy,
     assign,
+    change_figures,
     fairness_figures,
     overdue,
     queue_order,
@@ -230,7 +231,12 @@ def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: dateti
         raise InvalidInput("fairness.period", "the period must end after it starts and span at most a year")
     with uows(readonly=True) as uow:
         convs = uow.contact.opened_between(actor.brand_id, start, end)
-    return {"from": start.isoformat(), "to": end.isoformat(), "conversations": len(convs)} | fairness_figures(convs)
+        changes = uow.contact.change_steps(actor.brand_id, start, end)
+    figures = fairness_figures(convs)
+    plan_changes = change_figures(changes, convs)
+    figures["flag"] = figures["flag"] or bool(plan_changes["more_steps_than_upgrade"])
+    return {"from": start.isoformat(), "to": end.isoformat(), "conversations": len(convs)} | figures | {
+        "plan_changes": plan_changes}
 
 
 def transparency(uows: UowFactory, clock: Clock, brand_code: str) -> dict[str, Any]:

@@ -160,16 +160,19 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
                         and not sub.offer_shown:
                     offer = family.save_offer  # once per subscription, never again
                     sub.offer_shown = True
-                    sub.version += 1
-                    uow.commit()
+                sub.previews += 1  # counted, so that the fairness report can compare steps per change
+                sub.version += 1
+                uow.commit()
                 return ChangeResult(quote, current, target, save_offer=offer)
+            steps = sub.previews + 1
+            sub.previews = 0
             sub.apply(quote, target)
             uow.plans.flush()
             change_id = uow.plans.add_change(
                 brand_id=sub.brand_id, subscription_id=sub.id, from_plan=current.code,
                 to_plan=target.code if target else None, kind=quote.kind.value, policy=quote.policy,
                 channel=cmd.channel, actor=cmd.actor.describe(), submitted_at=now, effective_at=quote.effective_at,
-                net=quote.net, lines=json.dumps(_lines(quote), ensure_ascii=False))
+                net=quote.net, lines=json.dumps(_lines(quote), ensure_ascii=False), steps=steps)
             ledger = []
             if quote.credit:
                 # Credits go back to the original payment method, not into a balance.

@@ -473,6 +473,12 @@ class ContactRepository(_Repo):
         return self.session.scalars(sa.select(Conversation).where(
             c.brand_id == brand_id, c.opened_at >= start, c.opened_at < end)).all()
 
+    def change_steps(self, brand_id: int, start: datetime, end: datetime) -> Sequence[Any]:
+        """(kind, channel, steps, subscription_id, submitted_at) of the plan changes confirmed in a period."""
+        c = t.plan_changes.c
+        return self._core(sa.select(c.kind, c.channel, c.steps, c.subscription_id, c.submitted_at).where(
+            c.brand_id == brand_id, c.submitted_at >= start, c.submitted_at < end)).all()
+
     def add_message(self, conversation_id: int, sender: str, text: str, intent: str | None, at: datetime) -> None:
         self._core(sa.insert(t.conversation_messages).values(conversation_id=conversation_id, sender=sender,
                                                              text=text, intent=intent, at=at))

@@ -230,6 +230,7 @@ subscriptions = sa.Table(
     sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
     sa.Column("ended_at", UTCDateTime(), nullable=True),
     sa.Column("offer_shown", sa.Boolean(), nullable=False),
+    sa.Column("previews", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     # The renewal sweep walks active subscriptions by period end.
@@ -260,6 +261,7 @@ plan_changes = sa.Table(
     sa.Column("effective_at", UTCDateTime(), nullable=False),
     sa.Column("net", Fen(), nullable=False),
     sa.Column("lines", sa.Text(), nullable=False),
+    sa.Column("steps", sa.Integer(), nullable=False, server_default="1"),  # requests the customer made for it
 )
 
 ledger_entries = sa.Table(
