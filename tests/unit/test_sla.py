@@ -1,0 +1,105 @@
+"""SLA deadlines in working time: weekends, statutory holidays, make-up working days, pauses (frozen times)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fairdesk.adapters.holidays import coverage, is_workday
+from fairdesk.domain.errors import InvalidInput
+from fairdesk.domain.sla import BusinessCalendar, SlaTargets, clock, pauses_from
+from fairdesk.domain.tickets import EventKind, Status, TicketEvent
+
+SH = ZoneInfo("Asia/Shanghai")
+OFFICE = BusinessCalendar(SH, is_workday)  # 09:00-18:00 on Chinese working days
+
+
+def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+class TestDeadlines:
+    def test_a_weekend_does_not_count(self) -> None:
+        assert OFFICE.deadline(at(2026, 11, 20, 17), 120 * 60) == at(2026, 11, 23, 10)  # Fri 17:00 → Mon 10:00
+
+    def test_the_national_day_holiday_does_not_count(self) -> None:
+        assert OFFICE.deadline(at(2026, 9, 30, 17, 30), 60 * 60) == at(2026, 10, 8, 9, 30)
+
+    def test_a_make_up_working_saturday_counts(self) -> None:
+        assert OFFICE.deadline(at(2026, 10, 9, 17), 120 * 60) == at(2026, 10, 10, 10)
+        assert OFFICE.deadline(at(2026, 2, 13, 17), 120 * 60) == at(2026, 2, 14, 10)
+
+    def test_the_spring_festival_week_does_not_count(self) -> None:
+        assert OFFICE.deadline(at(2026, 2, 14, 17), 120 * 60) == at(2026, 2, 24, 10)
+
+    def test_time_before_opening_hours_starts_at_opening(self) -> None:
+        assert OFFICE.deadline(at(2026, 11, 23, 7), 30 * 60) == at(2026, 11, 23, 9, 30)
+
+    def test_a_pause_moves_the_deadline_by_the_working_time_it_covered(self) -> None:
+        pause = [(at(2026, 11, 23, 10), at(2026, 11, 23, 16))]
+        assert OFFICE.deadline(at(2026, 11, 23, 9), 240 * 60) == at(2026, 11, 23, 13)
+        assert OFFICE.deadline(at(2026, 11, 23, 9), 240 * 60, pause) == at(2026, 11, 24, 10)
+
+    def test_around_the_clock_calendars_count_every_minute(self) -> None:
+        always = BusinessCalendar(SH, is_workday, hours=None)
+        assert always.deadline(at(2026, 10, 1, 23), 120 * 60) == at(2026, 10, 2, 1)
+
+    def test_a_brands_own_closure_does_not_count(self) -> None:
+        closed = BusinessCalendar(SH, is_workday, closures=frozenset({date(2026, 11, 23)}))
+        assert closed.deadline(at(2026, 11, 20, 17), 120 * 60) == at(2026, 11, 24, 10)
+
+
+class TestClocks:
+    def events(self) -> list[TicketEvent]:
+        def move(to: Status, when: datetime) -> TicketEvent:
+            return TicketEvent(1, 1, EventKind.TRANSITION, "agent", when, to_status=to)
+
+        return [TicketEvent(1, 1, EventKind.CREATED, "agent", at(2026, 11, 23, 9), to_status=Status.NEW),
+                move(Status.TRIAGED, at(2026, 11, 23, 9, 30)),
+                move(Status.WAITING_PARTS, at(2026, 11, 23, 10)),
+                move(Status.IN_PROGRESS, at(2026, 11, 23, 16)),
+                move(Status.WAITING_CUSTOMER, at(2026, 11, 24, 9))]
+
+    def test_pauses_come_from_the_tickets_transitions(self) -> None:
+        now = at(2026, 11, 24, 11)
+        assert pauses_from(self.events(), SlaTargets(30, 240).pause_on, now) == [
+            (at(2026, 11, 23, 10), at(2026, 11, 23, 16)), (at(2026, 11, 24, 9), now)]
+
+    def test_a_paused_clock_shows_time_left_and_does_not_breach(self) -> None:
+        now = at(2026, 11, 24, 11)
+        pauses = pauses_from(self.events(), SlaTargets(30, 240).pause_on, now)
+        state = clock(at(2026, 11, 23, 9), 240, OFFICE, pauses, now)
+        assert state.paused and not state.breached
+        assert state.elapsed_s == 3 * 3600 and state.remaining_s == 3600  # 9-10 and 16-18 on Monday
+
+    def test_an_edited_policy_recomputes_the_open_clock(self) -> None:
+        now = at(2026, 11, 23, 12)
+        strict = clock(at(2026, 11, 23, 9), 60, OFFICE, [], now)
+        relaxed = clock(at(2026, 11, 23, 9), 480, OFFICE, [], now)
+        assert strict.breached and strict.deadline == at(2026, 11, 23, 10)
+        assert not relaxed.breached and relaxed.deadline == at(2026, 11, 23, 17)
+
+    def test_a_met_clock_stops(self) -> None:
+        state = clock(at(2026, 11, 23, 9), 60, OFFICE, [], at(2026, 11, 30), stopped=at(2026, 11, 23, 9, 40))
+        assert state.stopped and not state.breached and state.elapsed_s == 40 * 60
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(("first", "resolution"), [(0, 60), (-5, 60), (30, 0)])
+    def test_non_positive_targets_are_refused(self, first: int, resolution: int) -> None:
+        with pytest.raises(InvalidInput):
+            SlaTargets(first, resolution)
+
+    def test_hours_that_end_before_they_start_are_refused(self) -> None:
+        with pytest.raises(InvalidInput):
+            BusinessCalendar(SH, is_workday, hours=(time(18), time(9)))
+
+
+def test_beyond_the_holiday_data_weekdays_are_assumed_and_the_range_is_known() -> None:
+    first, last = coverage()
+    assert first <= 2026 <= last
+    beyond = date(last + 1, 1, 1)
+    monday = beyond + timedelta(days=(7 - beyond.weekday()) % 7)
+    assert is_workday(monday) and not is_workday(monday + timedelta(days=5))
