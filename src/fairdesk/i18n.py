@@ -125,6 +125,11 @@ UI: dict[str, str] = {
     "not registered as any brand's official channel. Do not trust it.": "未登记为任何品牌的官方渠道，请勿轻信。",
     "Report fraud: 12315.": "遇到诈骗可拨打 12315 投诉举报。",
     "How we route you to a person": "我们如何为您转接人工",
+    "Resolution due": "处理期限",
+    "met": "已按时完成",
+    "paused while we wait for you or a part": "等待您的回复或配件期间暂停计时",
+    "overdue": "已超时",
+    "working hours left": "个工作小时剩余",
     "Steps to a person": "转人工最多几步",
     "At most, messages before a person": "最多几条消息后转人工",
     "Say 转人工 or press “talk to a person” at any time: a person, at once. Callers aged":

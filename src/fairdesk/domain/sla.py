@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.tickets import Status, TicketEvent
 
-__all__ = ["BusinessCalendar", "ClockState", "SlaTargets", "clock", "pauses_from"]
+__all__ = ["OFFICE_HOURS", "BusinessCalendar", "ClockState", "SlaTargets", "clock", "pauses_from"]
 
 MAX_DAYS = 3 * 366  # no target is allowed to reach further than this
+OFFICE_HOURS = (time(9), time(18))
 
 
 def _minus(span: tuple[datetime, datetime], pause: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
@@ -33,7 +34,7 @@ class BusinessCalendar:
 
     tz: ZoneInfo
     is_workday: Callable[[date], bool]
-    hours: tuple[time, time] | None = (time(9), time(18))  # None: 24×7
+    hours: tuple[time, time] | None = OFFICE_HOURS  # None: 24×7
     closures: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:

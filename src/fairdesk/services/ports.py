@@ -23,6 +23,7 @@ class UnitOfWork(Protocol):
     channels: Any
     evidence: Any
     contact: Any
+    sla: Any
 
     def __enter__(self) -> Self: ...
 

@@ -36,6 +36,7 @@ __all__ = [
     "OutletRepository",
     "PlanRepository",
     "ProductRepository",
+    "SlaRepository",
     "TicketRepository",
     "UnitRepository",
     "UserRepository",
@@ -443,6 +444,25 @@ class EvidenceRepository(_Repo):
     def save_key(self, brand_id: int, private: str, public: str, at: datetime) -> None:
         self._core(sa.insert(t.brand_keys).values(brand_id=brand_id, private_key=private, public_key=public,
                                                   created_at=at))
+
+
+class SlaRepository(_Repo):
+    def policy(self, brand_id: int, category: str, priority: str) -> Any:
+        c = t.sla_policies.c
+        return self._core(sa.select(t.sla_policies).where(c.brand_id == brand_id, c.category == category,
+                                                          c.priority == priority)).first()
+
+    def save(self, brand_id: int, category: str, priority: str, first_response_min: int, resolution_min: int,
+             around_the_clock: bool) -> None:
+        c = t.sla_policies.c
+        values = {"first_response_min": first_response_min, "resolution_min": resolution_min,
+                  "around_the_clock": around_the_clock}
+        if self.policy(brand_id, category, priority) is None:
+            self._core(sa.insert(t.sla_policies).values(brand_id=brand_id, category=category, priority=priority,
+                                                        **values))
+        else:
+            self._core(sa.update(t.sla_policies).where(c.brand_id == brand_id, c.category == category,
+                                                       c.priority == priority).values(values))
 
 
 class ContactRepository(_Repo):

@@ -391,6 +391,17 @@ conversation_messages = sa.Table(
     sa.Column("at", UTCDateTime(), nullable=False),
 )
 
+sla_policies = sa.Table(
+    "sla_policies", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("category", enum_column(Category), nullable=False),
+    sa.Column("priority", enum_column(Priority), nullable=False),
+    sa.Column("first_response_min", sa.Integer(), nullable=False),
+    sa.Column("resolution_min", sa.Integer(), nullable=False),
+    sa.Column("around_the_clock", sa.Boolean(), nullable=False),
+    sa.UniqueConstraint("brand_id", "category", "priority", name="uq_sla_policies_brand_category_priority"),
+)
+
 _started = False
 
 

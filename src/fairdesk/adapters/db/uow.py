@@ -39,6 +39,7 @@ class SqlUnitOfWork:
         self.channels = repos.ChannelRepository(s)
         self.evidence = repos.EvidenceRepository(s)
         self.contact = repos.ContactRepository(s)
+        self.sla = repos.SlaRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

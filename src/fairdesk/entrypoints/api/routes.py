@@ -45,6 +45,7 @@ from fairdesk.services import evidence as evidence_svc
 from fairdesk.services import identity
 from fairdesk.services import network as network_svc
 from fairdesk.services import plans as plans_svc
+from fairdesk.services import sla as sla_svc
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.access import access_customer, access_unit, require_role
 
@@ -576,6 +577,27 @@ def get_ticket(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> TicketOut:
 def ticket_events(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> list[EventOut]:
     _, events = ticket_svc.ticket_history(app.uows(readonly=True), actor, ticket_id)
     return [EventOut.of(e, app.clock.tz) for e in events]
+
+
+@router.get("/tickets/{ticket_id}/sla", tags=["tickets"])
+def ticket_sla(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    """The ticket's deadlines and time left, for staff and for the customer alike."""
+    return sla_svc.ticket_clocks(app.uows(readonly=True), actor, ticket_id, app.clock)
+
+
+class SlaPolicyIn(In):
+    category: Category
+    priority: Priority
+    first_response_min: Annotated[int, Field(ge=1, le=525_600)]
+    resolution_min: Annotated[int, Field(ge=1, le=525_600)]
+    around_the_clock: bool = False
+
+
+@router.put("/sla-policies", tags=["tickets"])
+def put_sla_policy(body: SlaPolicyIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
+    sla_svc.set_policy(actor, body.category, body.priority, body.first_response_min, body.resolution_min,
+                       body.around_the_clock, app.uows())
+    return body.model_dump(mode="json")
 
 
 @router.post("/tickets/{ticket_id}/transitions", tags=["tickets"])

@@ -175,7 +175,14 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         ticket, events = ticket_svc.ticket_history(_app(request).uows(readonly=True), actor, ticket_id)
     except DomainError as exc:
         return _error_page(request, exc, 404)
-    return render(request, "ticket.html", ticket=ticket, events=events,
+    from datetime import datetime
+
+    from fairdesk.services import sla as sla_svc
+
+    clocks = sla_svc.ticket_clocks(_app(request).uows(readonly=True), actor, ticket_id, _app(request).clock)
+    due = clocks["resolution"]
+    due["deadline_local"] = datetime.fromisoformat(due["deadline"]).strftime("%Y-%m-%d %H:%M")
+    return render(request, "ticket.html", ticket=ticket, events=events, due=due,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only)
 
 
