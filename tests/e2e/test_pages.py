@@ -64,3 +64,33 @@ def test_anyone_can_check_an_official_number_without_logging_in(page) -> None:  
 def test_a_wrong_password_is_refused_with_a_message(page) -> None:  # type: ignore[no-untyped-def]
     login(page, "agent", "wrong-password")
     assert page.get_by_role("alert").inner_text() == "用户名或密码错误"
+
+
+def _clicks_to(page, subscription_choice: str) -> int:  # type: ignore[no-untyped-def]
+    """From "My plans" to the receipt, counting every click the customer makes."""
+    clicks = 0
+    page.goto("/my/plans")
+    page.get_by_role("link", name=re.compile(subscription_choice)).first.click()
+    clicks += 1
+    assert page.locator("#effective-at").is_visible() and page.locator("#net").is_visible()
+    page.get_by_role("button", name="继续我的变更").click()
+    clicks += 1
+    assert page.locator("#receipt").is_visible()
+    return clicks
+
+
+def test_upgrade_downgrade_and_cancel_take_the_same_number_of_clicks(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "customer", "demo-customer")
+    page.wait_for_url("**/my")
+    page.get_by_role("link", name="我的服务计划").click()
+    choices = page.locator(".choices a.choice")
+    # Every change is offered with equal prominence: the same element, class and colour for up, down and out.
+    styles = {choices.nth(i).evaluate("e => getComputedStyle(e).color + getComputedStyle(e).fontSize")
+              for i in range(choices.count())}
+    assert choices.count() == 3 and len(styles) == 1
+    shot(page, "customer-my-plans")
+    upgrade = _clicks_to(page, "尊享版")
+    shot(page, "customer-plan-receipt")
+    downgrade = _clicks_to(page, "基础版")
+    cancel = _clicks_to(page, "取消本计划")
+    assert upgrade == downgrade == cancel == 2

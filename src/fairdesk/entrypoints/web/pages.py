@@ -169,6 +169,56 @@ def my_requests(request: Request, actor: PageActor,
     return render(request, "my.html", tickets=rows, older=rows[-1].id if len(rows) == PAGE else None)
 
 
+@router.get("/my/plans", response_class=HTMLResponse)
+def my_plans(request: Request, actor: PageActor) -> Response:
+    """The customer's plans: every other plan and cancelling offered alike, as the same kind of button."""
+    if not actor.is_customer:
+        return RedirectResponse("/tickets", status_code=303)
+    with _app(request).uows(readonly=True) as uow:
+        subs = uow.plans.subscriptions_of(actor.brand_id, actor.customer_id)
+        cat = uow.plans.catalogue(actor.brand_id)
+    rows = []
+    for sub in subs:
+        plan = cat.plans[sub.plan_code]
+        family = cat.families[plan.family]
+        others = [p for p in cat.plans.values() if p.family == plan.family and p.code != plan.code and not p.retired]
+        rows.append({"sub": sub, "plan": plan, "family": family, "others": sorted(others, key=lambda p: p.price)})
+    return render(request, "my_plans.html", rows=rows)
+
+
+@router.get("/my/plans/{subscription_id}/change", response_class=HTMLResponse)
+def plan_change_preview(request: Request, actor: PageActor, subscription_id: int,
+                        to: Annotated[str, Query(max_length=64)]) -> Response:
+    """Step 1 of 2 for every change: what it does, when, and every line; one save offer at most, beside it."""
+    from fairdesk.services import plans as plans_svc
+
+    app = _app(request)
+    target = None if to == "cancel" else to
+    try:
+        result = plans_svc.change_subscription(plans_svc.ChangeSubscription(
+            actor, subscription_id, target, preview=True, channel="web"), app.uows, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 409)
+    return render(request, "plan_change.html", r=result, sub_id=subscription_id, to=to)
+
+
+@router.post("/my/plans/{subscription_id}/change", response_class=HTMLResponse)
+def plan_change_confirm(request: Request, actor: PageActor, subscription_id: int,
+                        to: Annotated[str, Form(max_length=64)], csrf: Annotated[str, Form(max_length=64)] = "",
+                        ) -> Response:
+    """Step 2 of 2: done, with the receipt."""
+    from fairdesk.services import plans as plans_svc
+
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        result = plans_svc.change_subscription(plans_svc.ChangeSubscription(
+            actor, subscription_id, None if to == "cancel" else to, preview=False, channel="web"), app.uows, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 409)
+    return render(request, "plan_receipt.html", receipt=result.receipt)
+
+
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
     try:
