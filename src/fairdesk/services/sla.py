@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fairdesk.adapters.holidays import is_workday
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.sla import OFFICE_HOURS, BusinessCalendar, SlaTargets, clock, pauses_from
-from fairdesk.domain.tickets import Category, EventKind, Priority, Status
+from fairdesk.domain.tickets import Category, EventKind, Priority, Status, Ticket, TicketEvent
 from fairdesk.services.access import access_ticket, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork
 
-__all__ = ["DEFAULT_TARGETS", "set_policy", "ticket_clocks"]
+__all__ = ["DEFAULT_TARGETS", "set_policy", "ticket_clocks", "ticket_with_clocks"]
 
 #: Used when a brand has set nothing for a category and priority: first response within 2 working hours,
 #: resolution within 3 working days (27 hours of 09:00-18:00), halved for high and urgent requests.
@@ -38,6 +39,12 @@ def set_policy(actor: Actor, category: Category, priority: Priority, first_respo
 
 def ticket_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Clock) -> dict[str, Any]:
     """First-response and resolution clocks of a ticket: deadline, time left, paused, breached."""
+    return ticket_with_clocks(uow, actor, ticket_id, clock_)[2]
+
+
+def ticket_with_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Clock
+                       ) -> tuple[Ticket, Sequence[TicketEvent], dict[str, Any]]:
+    """The ticket, its history and its clocks, from one read (the ticket page needs all three)."""
     now = clock_.now()
     with uow:
         ticket = access_ticket(uow, actor, ticket_id)
@@ -59,8 +66,10 @@ def ticket_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Clock) 
         return {"deadline": state.deadline.astimezone(tz).isoformat(), "remaining_s": round(state.remaining_s),
                 "breached": state.breached, "paused": state.paused, "met": state.stopped and not state.breached}
 
-    return {"ticket_id": ticket.id, "policy": {"first_response_min": first_min, "resolution_min": resolution_min,
-                                               "around_the_clock": bool(row and row.around_the_clock),
-                                               "pauses_on": sorted(s.value for s in targets.pause_on)},
-            "first_response": show(clock(ticket.created_at, first_min, calendar, [], now, responded)),
-            "resolution": show(clock(ticket.created_at, resolution_min, calendar, pauses, now, resolved))}
+    policy = {"first_response_min": first_min, "resolution_min": resolution_min,
+              "around_the_clock": bool(row and row.around_the_clock),
+              "pauses_on": sorted(s.value for s in targets.pause_on)}
+    return ticket, events, {
+        "ticket_id": ticket.id, "policy": policy,
+        "first_response": show(clock(ticket.created_at, first_min, calendar, [], now, responded)),
+        "resolution": show(clock(ticket.created_at, resolution_min, calendar, pauses, now, resolved))}

@@ -221,15 +221,15 @@ def plan_change_confirm(request: Request, actor: PageActor, subscription_id: int
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
-    try:
-        ticket, events = ticket_svc.ticket_history(_app(request).uows(readonly=True), actor, ticket_id)
-    except DomainError as exc:
-        return _error_page(request, exc, 404)
     from datetime import datetime
 
     from fairdesk.services import sla as sla_svc
 
-    clocks = sla_svc.ticket_clocks(_app(request).uows(readonly=True), actor, ticket_id, _app(request).clock)
+    app = _app(request)
+    try:
+        ticket, events, clocks = sla_svc.ticket_with_clocks(app.uows(readonly=True), actor, ticket_id, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 404)
     due = clocks["resolution"]
     due["deadline_local"] = datetime.fromisoformat(due["deadline"]).strftime("%Y-%m-%d %H:%M")
     return render(request, "ticket.html", ticket=ticket, events=events, due=due,
