@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from fairdesk.adapters.db.engine import Engines, make_engines
 from fairdesk.adapters.db.uow import UnitOfWorkFactory
+from fairdesk.adapters.transports import Transport
 from fairdesk.config import Settings
 from fairdesk.services.clock import Clock, SystemClock
 
@@ -34,6 +35,21 @@ class App:
     @cached_property
     def uows(self) -> UnitOfWorkFactory:
         return UnitOfWorkFactory(self.engines)
+
+    def transports(self) -> dict[str, Transport]:
+        """The configured ways out: e-mail (SMTP or Maildir), SMS (file provider), webhooks."""
+        from fairdesk.adapters import transports as tr
+
+        s = self.settings
+        out: dict[str, Transport] = {"webhook": tr.WebhookTransport(timeout_s=s.webhook_timeout_s)}
+        if s.smtp_host:
+            out["email"] = tr.SmtpTransport(s.smtp_host, s.smtp_port, s.mail_from, s.smtp_username, s.smtp_password,
+                                            s.smtp_starttls, s.smtp_ssl)
+        elif s.maildir:
+            out["email"] = tr.MaildirTransport(s.maildir)
+        if s.sms_file:
+            out["sms"] = tr.SmsTransport(tr.FileSms(s.sms_file))
+        return out
 
     def dispose(self) -> None:
         self.engines.dispose()

@@ -35,6 +35,25 @@ class Settings(BaseSettings):
     #: Requests larger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_048_576
     session_max_age_s: int = 8 * 3600
+    #: Where people reach this server; links in e-mails and SMS (survey links, tickets) start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    #: E-mail: an SMTP server, or (demo) a Maildir folder. With neither, e-mails wait in the outbox as dead.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "fairdesk <noreply@localhost>"
+    maildir: Path | None = None
+    #: SMS: the bundled provider appends each message to this file (JSON lines).
+    sms_file: Path | None = None
+    webhook_timeout_s: float = 10.0
+    #: Allow webhooks to loopback and private addresses (tests, the demo, an internal network).
+    webhook_allow_private: bool = False
+    worker_poll_s: float = 1.0
+    #: How long a worker holds a message it is sending before another worker may take it over.
+    worker_lease_s: int = 120
 
     @field_validator("timezone")
     @classmethod
@@ -62,6 +81,13 @@ class Settings(BaseSettings):
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`); "
                 "only `fairdesk demo` runs without one")
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("FAIRDESK_PUBLIC_URL must start with http:// or https://")
+        return v.rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:

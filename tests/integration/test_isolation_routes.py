@@ -15,15 +15,18 @@ from fastapi.testclient import TestClient
 from fairdesk.bootstrap import App
 from fairdesk.domain.people import Actor, Role
 from fairdesk.services import plans as plans_svc
+from fairdesk.services import webhooks as webhook_svc
 from tests.conftest import Seed
 from tests.integration.test_api_tickets import open_ticket
 from tests.integration.test_plans_api import catalogue
 
 PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/check", "/api/v1/auth/token",
-          "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}"}
+          "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}",
+          "/api/v1/surveys/{token}"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
-          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1}}
+          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1},
+          "assignee": {"assignee_id": None}, "done": {"note": "called back"}}
 
 
 @pytest.fixture
@@ -37,7 +40,13 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
     client.post("/api/v1/network/outlets", headers=seed.auth("manager_a"),
                 json={"code": "AG-1", "name": "网点", "address": "北京市朝阳区"})
     conversation = client.post("/api/v1/conversations", headers=seed.auth("alice"), json={"channel": "web"}).json()
-    return {"conversation_id": conversation["id"], "ticket_id": ticket["id"], "number": ticket["number"],
+    manager = Actor(seed.brand_a, Role.MANAGER, label="t")
+    hook = webhook_svc.add_webhook(wired.uows(), manager, "http://127.0.0.1:9/hook", [], wired.clock,
+                                   allow_private=True)
+    with wired.uows() as uow:
+        task_id = uow.tasks.add(seed.brand_a, "survey.follow_up", "回访", wired.clock.now())
+        uow.commit()
+    return {"webhook_id": hook["id"], "task_id": task_id,"conversation_id": conversation["id"], "ticket_id": ticket["id"], "number": ticket["number"],
             "customer_id": seed.alice,
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
             "code": "AG-1"}

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.text import clean_text
 
-__all__ = ["Address", "Customer", "Phone", "Product", "Unit"]
+__all__ = ["Address", "Customer", "Phone", "Product", "Unit", "validate_email"]
 
 MAX_NAME = 100
 MAX_ADDRESS = 300
+
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+
+
+def validate_email(value: str) -> str:
+    """A plain ``name@domain`` address, trimmed; anything that could smuggle a header is refused."""
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput("input.invalid_email", f"{value!r} is not an e-mail address", field="email")
+    return value
 
 
 def _clean(text: str, what: str, limit: int) -> str:
@@ -50,10 +62,14 @@ class Customer:
     created_at: datetime
     phones: list[Phone] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
+    email: str | None = None
+    language: str = "zh-CN"
     id: int | None = None
 
     def __post_init__(self) -> None:
         self.name = _clean(self.name, "name", MAX_NAME)
+        if self.email is not None:
+            self.email = validate_email(self.email)
         if not self.phones:
             raise InvalidInput("customer.phone_required", "a customer needs at least one phone number",
                                field="phones")

@@ -6,6 +6,7 @@ __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "Gone",
     "InvalidInput",
     "NotFound",
     "Unauthenticated",
@@ -52,3 +53,9 @@ class Unauthenticated(DomainError):
     """No valid credentials were given (HTTP 401)."""
 
     code = "auth.required"
+
+
+class Gone(DomainError):
+    """The thing existed but can no longer be used: a used or expired one-time link (HTTP 410)."""
+
+    code = "gone"

@@ -65,6 +65,7 @@ class User:
     language: str = "zh-CN"
     active: bool = True
     created_at: datetime | None = None
+    email: str | None = None
     id: int | None = None
 
 

@@ -7,18 +7,31 @@ statutory holidays and make-up working days, in adapters/holidays.py); this modu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.tickets import Status, TicketEvent
 
-__all__ = ["OFFICE_HOURS", "BusinessCalendar", "ClockState", "SlaTargets", "clock", "pauses_from"]
+__all__ = [
+    "OFFICE_HOURS",
+    "BusinessCalendar",
+    "ClockState",
+    "EscalationAction",
+    "EscalationStep",
+    "SlaTargets",
+    "clock",
+    "parse_shifts",
+    "pauses_from",
+]
 
 MAX_DAYS = 3 * 366  # no target is allowed to reach further than this
 OFFICE_HOURS = (time(9), time(18))
+Shift = tuple[time, time]
 
 
 def _minus(span: tuple[datetime, datetime], pause: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
@@ -34,21 +47,37 @@ class BusinessCalendar:
 
     tz: ZoneInfo
     is_workday: Callable[[date], bool]
-    hours: tuple[time, time] | None = OFFICE_HOURS  # None: 24×7
+    hours: Shift | None = OFFICE_HOURS  # None: 24×7
     closures: frozenset[date] = frozenset()
+    #: Several shifts a day (e.g. 08:00-12:00 and 13:00-20:00); when given, they replace ``hours``.
+    shifts: tuple[Shift, ...] = ()
 
     def __post_init__(self) -> None:
         if self.hours is not None and not self.hours[0] < self.hours[1]:
             raise InvalidInput("sla.hours", "working hours must end after they start")
+        ordered = sorted(self.shifts)
+        for a, b in ordered:
+            if not a < b:
+                raise InvalidInput("calendar.shift_order", f"a shift must end after it starts ({a:%H:%M}-{b:%H:%M})")
+        for (a0, a1), (b0, b1) in itertools.pairwise(ordered):
+            if b0 < a1:
+                raise InvalidInput("calendar.shifts_overlap",
+                                   f"shifts {a0:%H:%M}-{a1:%H:%M} and {b0:%H:%M}-{b1:%H:%M} overlap")
+        object.__setattr__(self, "shifts", tuple(ordered))
+
+    @property
+    def around_the_clock(self) -> bool:
+        return self.hours is None and not self.shifts
 
     def windows(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's working windows as aware datetimes."""
-        if self.hours is None:
+        if self.around_the_clock:
             start = datetime.combine(day, time(0), self.tz)
             return [(start, start + timedelta(days=1))]
         if day in self.closures or not self.is_workday(day):
             return []
-        return [(datetime.combine(day, self.hours[0], self.tz), datetime.combine(day, self.hours[1], self.tz))]
+        shifts = self.shifts or (self.hours,)
+        return [(datetime.combine(day, a, self.tz), datetime.combine(day, b, self.tz)) for a, b in shifts]
 
     def _running(self, start: datetime, end: datetime,
                  pauses: Sequence[tuple[datetime, datetime]]) -> Iterable[tuple[datetime, datetime]]:
@@ -86,17 +115,77 @@ class BusinessCalendar:
         raise InvalidInput("sla.target", "the target cannot be met within three years of working time")
 
 
+def parse_shifts(text: str) -> tuple[Shift, ...]:
+    """``"08:00-12:00,13:00-20:00"`` → shifts; a clear error for anything else."""
+    shifts = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            a, b = part.split("-")
+            shifts.append((time.fromisoformat(a.strip()), time.fromisoformat(b.strip())))
+        except ValueError:
+            raise InvalidInput("calendar.invalid_shift", f"{part!r} is not a shift like 09:00-18:00") from None
+    return tuple(shifts)
+
+
+class EscalationAction(StrEnum):
+    NOTIFY = "notify"  # tell the brand's managers (e-mail) and its webhooks
+    REASSIGN = "reassign"  # hand the ticket to a named member of staff
+    RAISE_PRIORITY = "raise_priority"  # one step up, at most urgent
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """At ``percent`` of a target's running time, do ``action`` (100 % is the breach itself)."""
+
+    percent: int
+    action: EscalationAction
+    to_user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.percent <= 200:
+            raise InvalidInput("sla.escalation_percent", "an escalation step is at 1-200 % of its target")
+        if (self.action is EscalationAction.REASSIGN) != (self.to_user_id is not None):
+            raise InvalidInput("sla.escalation_target", "a reassign step, and only it, names the user to hand over to")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"percent": self.percent, "action": self.action.value, "to_user_id": self.to_user_id}
+
+
+#: Pausing states a policy may choose from (a ticket waiting on the customer, or on a part).
+PAUSABLE = frozenset({Status.WAITING_CUSTOMER, Status.WAITING_PARTS})
+DEFAULT_ESCALATIONS = (EscalationStep(75, EscalationAction.NOTIFY), EscalationStep(100, EscalationAction.NOTIFY))
+
+
 @dataclass(frozen=True)
 class SlaTargets:
-    """Targets for one brand × category × priority, in minutes of running clock."""
+    """Targets for one brand × category × priority, in minutes of running clock; the on-site target
+    (arrival at the customer's) is optional, as not every request needs a visit."""
 
     first_response_min: int
     resolution_min: int
-    pause_on: frozenset[Status] = frozenset({Status.WAITING_CUSTOMER, Status.WAITING_PARTS})
+    pause_on: frozenset[Status] = PAUSABLE
+    onsite_min: int | None = None
+    escalations: tuple[EscalationStep, ...] = DEFAULT_ESCALATIONS
 
     def __post_init__(self) -> None:
-        if self.first_response_min <= 0 or self.resolution_min <= 0:
+        if self.first_response_min <= 0 or self.resolution_min <= 0 or (
+                self.onsite_min is not None and self.onsite_min <= 0):
             raise InvalidInput("sla.target", "SLA targets must be positive numbers of minutes")
+        if not self.pause_on <= PAUSABLE:
+            raise InvalidInput("sla.pause_reason", "a clock may pause only while waiting for the customer or parts")
+        seen = set()
+        for step in self.escalations:
+            if (step.percent, step.action) in seen:
+                raise InvalidInput("sla.escalation_duplicate", f"two {step.action.value} steps at {step.percent} %")
+            seen.add((step.percent, step.action))
+        object.__setattr__(self, "escalations", tuple(sorted(self.escalations, key=lambda s: s.percent)))
+
+    def targets(self) -> dict[str, int]:
+        """Each clock this policy runs and its target in minutes."""
+        out = {"first_response": self.first_response_min, "resolution": self.resolution_min}
+        if self.onsite_min is not None:
+            out["onsite"] = self.onsite_min
+        return out
 
 
 def pauses_from(events: Sequence[TicketEvent], pause_on: frozenset[Status], now: datetime

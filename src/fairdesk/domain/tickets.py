@@ -76,6 +76,9 @@ class EventKind(StrEnum):
     CREATED = "created"
     TRANSITION = "transition"
     COMMENT = "comment"
+    ASSIGNMENT = "assignment"
+    PRIORITY = "priority"
+    ESCALATION = "escalation"
 
 
 S = Status
@@ -157,6 +160,9 @@ class Ticket:
     address_id: int | None = None
     status: Status = Status.NEW
     updated_at: datetime | None = None
+    assignee_id: int | None = None
+    outlet_id: int | None = None
+    technician_id: int | None = None
     id: int | None = None
     events: list[TicketEvent] = field(default_factory=list)
 
@@ -208,6 +214,35 @@ class Ticket:
         text = clean_text(text, "comment", MAX_TEXT, required=True)
         event = TicketEvent(self.id, self.brand_id, EventKind.COMMENT, actor.describe(), at, note=text)
         self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def assign(self, user_id: int | None, *, actor: str, at: datetime, note: str = "") -> TicketEvent:
+        """Hand the ticket to a member of staff (``None``: back to the queue)."""
+        event = TicketEvent(self.id, self.brand_id, EventKind.ASSIGNMENT, actor, at,
+                            note=clean_text(note, "note", MAX_TEXT, required=False)
+                            or f"assignee: {user_id if user_id is not None else '-'}")
+        self.assignee_id = user_id
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def raise_priority(self, *, actor: str, at: datetime, note: str) -> TicketEvent | None:
+        """One step up (low → normal → high → urgent); nothing once urgent."""
+        order = list(Priority)
+        index = order.index(self.priority)
+        if index == len(order) - 1:
+            return None
+        before, self.priority = self.priority, order[index + 1]
+        event = TicketEvent(self.id, self.brand_id, EventKind.PRIORITY, actor, at,
+                            note=f"{before.value} → {self.priority.value}: {note}")
+        self.updated_at = at
+        self.events.append(event)
+        return event
+
+    def record(self, kind: EventKind, *, actor: str, at: datetime, note: str) -> TicketEvent:
+        """An event that changes nothing but the history (an escalation notice, say)."""
+        event = TicketEvent(self.id, self.brand_id, kind, actor, at, note=note)
         self.events.append(event)
         return event
 

@@ -19,6 +19,7 @@ from fairdesk import __version__
 from fairdesk.bootstrap import App
 from fairdesk.entrypoints.api.problems import install_problem_handlers, problem_response
 from fairdesk.entrypoints.api.routes import router as api_router
+from fairdesk.entrypoints.api.work_routes import router as work_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
 
@@ -145,6 +146,7 @@ def create_app(wired: App) -> FastAPI:
         return RedirectResponse("/login", status_code=303)
 
     app.include_router(api_router)
+    app.include_router(work_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

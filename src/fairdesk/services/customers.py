@@ -49,6 +49,8 @@ class CreateCustomer:
     name: str
     phones: Sequence[str]
     addresses: Sequence[str] = field(default_factory=tuple)
+    email: str | None = None
+    language: str = "zh-CN"
 
 
 def create_customer(cmd: CreateCustomer, uow: UnitOfWork, clock: Clock) -> Customer:
@@ -56,8 +58,11 @@ def create_customer(cmd: CreateCustomer, uow: UnitOfWork, clock: Clock) -> Custo
     require_role(cmd.actor, *INTAKE_ROLES, what="create customers")
     if len(cmd.phones) > MAX_PHONES or len(cmd.addresses) > MAX_ADDRESSES:
         raise InvalidInput("input.too_many", f"at most {MAX_PHONES} phones and {MAX_ADDRESSES} addresses")
+    if cmd.language not in ("zh-CN", "en"):
+        raise InvalidInput("input.invalid", "language is zh-CN or en", field="language")
     phones = [Phone(e164=e) for e in dict.fromkeys(normalize_phone(p) for p in cmd.phones)]
     customer = Customer(brand_id=cmd.actor.brand_id, name=cmd.name, created_at=clock.now(), phones=phones,
+                        email=cmd.email or None, language=cmd.language,
                         addresses=[Address(text=a) for a in cmd.addresses])
     with uow:
         uow.customers.add(customer)

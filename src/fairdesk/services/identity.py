@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from fairdesk.domain.customers import validate_email
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from fairdesk.domain.people import Actor, ApiToken, Brand, Role, User
 from fairdesk.services.clock import Clock
@@ -65,6 +66,7 @@ class CreateUser:
     password: str | None = None
     customer_id: int | None = None
     language: str = "zh-CN"
+    email: str | None = None
 
 
 def create_user(cmd: CreateUser, uow: UnitOfWork, clock: Clock) -> User:
@@ -87,6 +89,7 @@ def create_user(cmd: CreateUser, uow: UnitOfWork, clock: Clock) -> User:
             raise NotFound("customer.not_found", f"no customer {cmd.customer_id}")
         user = User(brand_id=brand.id, username=cmd.username, display_name=cmd.display_name,
                     role=cmd.role, customer_id=cmd.customer_id, language=cmd.language,
+                    email=validate_email(cmd.email) if cmd.email else None,
                     password_hash=_hasher.hash(cmd.password) if cmd.password else None,
                     created_at=clock.now())
         uow.users.add(user)

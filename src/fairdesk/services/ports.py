@@ -24,6 +24,12 @@ class UnitOfWork(Protocol):
     evidence: Any
     contact: Any
     sla: Any
+    timers: Any
+    outbox: Any
+    webhooks: Any
+    jobs: Any
+    surveys: Any
+    tasks: Any
 
     def __enter__(self) -> Self: ...
 

@@ -22,15 +22,17 @@ from fairdesk.domain.tickets import (
     TicketFilter,
     format_ticket_number,
 )
-from fairdesk.services import evidence
+from fairdesk.services import evidence, sla, surveys
 from fairdesk.services.access import access_customer_for_ticket, access_ticket, access_unit
 from fairdesk.services.clock import Clock
+from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
 __all__ = [
     "Comment",
     "MoveTicket",
     "OpenTicket",
+    "assign_ticket",
     "comment_ticket",
     "get_ticket",
     "list_tickets",
@@ -116,6 +118,10 @@ def _open(cmd: OpenTicket, uows: UowFactory, clock: Clock, key: str | None,
             description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
             address_id=cmd.address_id)
         uow.tickets.create(ticket)
+        sla.reschedule_ticket(uow, ticket, clock)
+        notifier = Notifier(uow, clock)
+        notifier.webhook(ticket.brand_id, "ticket.created", _hook_data(ticket))
+        notifier.flush()
         if key is not None:
             uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
         # Last before commit: the brand's chain head is locked from here to the commit.
@@ -168,11 +174,23 @@ class MoveTicket:
     note: str = ""
 
 
-def move_ticket(cmd: MoveTicket, uow: UnitOfWork, clock: Clock) -> Ticket:
-    """Move a ticket to another state if the table and the actor's role allow it; append the event."""
+def _hook_data(ticket: Ticket) -> dict[str, object]:
+    return {"ticket_id": ticket.id, "number": ticket.number, "status": ticket.status.value,
+            "category": ticket.category.value, "priority": ticket.priority.value, "channel": ticket.channel.value}
+
+
+def move_ticket(cmd: MoveTicket, uow: UnitOfWork, clock: Clock, *, public_url: str = "") -> Ticket:
+    """Move a ticket to another state if the table and the actor's role allow it; append the event. The SLA
+    steps are rescheduled; a resolved request gets its satisfaction survey."""
     with uow:
         ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
         event = ticket.move(cmd.to, actor=cmd.actor, at=clock.now(), note=cmd.note)
+        sla.reschedule_ticket(uow, ticket, clock)
+        notifier = Notifier(uow, clock)
+        notifier.webhook(ticket.brand_id, "ticket.moved", {**_hook_data(ticket), "from": event.from_status.value})
+        if cmd.to is Status.RESOLVED:
+            surveys.start_survey(uow, ticket, clock, notifier, public_url)
+        notifier.flush()
         evidence.record(uow, ticket.brand_id, "ticket.moved", f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "from": event.from_status.value, "to": event.to_status.value,
                          "note": event.note, "by": event.actor}, clock)
@@ -191,7 +209,27 @@ def comment_ticket(cmd: Comment, uow: UnitOfWork, clock: Clock) -> TicketEvent:
     with uow:
         ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
         event = ticket.comment(cmd.text, actor=cmd.actor, at=clock.now())
+        if cmd.actor.is_staff:  # a reply stops the first-response clock
+            sla.reschedule_ticket(uow, ticket, clock)
         evidence.record(uow, ticket.brand_id, "ticket.commented", f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "text": event.note, "by": event.actor}, clock)
         uow.commit()
     return event
+
+
+def assign_ticket(actor: Actor, ticket_id: int, user_id: int | None, note: str, uow: UnitOfWork,
+                  clock: Clock) -> Ticket:
+    """Hand a ticket to a member of staff of the brand (or back to the queue with ``None``)."""
+    if actor.role not in (Role.MANAGER, Role.AGENT, Role.DISPATCHER):
+        raise Forbidden("access.role", f"a {actor.role.value} may not assign tickets")
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id, for_update=True)
+        if user_id is not None:
+            user = uow.users.get(user_id)
+            if user is None or user.brand_id != actor.brand_id or user.role in (Role.CUSTOMER, Role.AUDITOR):
+                raise InvalidInput("ticket.assignee", "assign only to active staff of this brand", field="assignee_id")
+        ticket.assign(user_id, actor=actor.describe(), at=clock.now(), note=note)
+        evidence.record(uow, ticket.brand_id, "ticket.assigned", f"ticket:{ticket.id}", ticket.customer_id,
+                        {"number": ticket.number, "assignee": user_id, "by": actor.describe()}, clock)
+        uow.commit()
+    return ticket

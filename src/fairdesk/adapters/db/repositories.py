@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fairdesk.adapters.db import tables as t
 from fairdesk.adapters.db.types import UTCDateTime
@@ -23,7 +23,7 @@ from fairdesk.domain.evidence import GENESIS, Checkpoint, Entry, canonical, entr
 from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
 from fairdesk.domain.plans import Catalogue, Plan, PlanFamily, Subscription, SubscriptionStatus
-from fairdesk.domain.tickets import Ticket, TicketEvent, TicketFilter
+from fairdesk.domain.tickets import OPEN_STATUSES, Ticket, TicketEvent, TicketFilter
 
 __all__ = [
     "BrandRepository",
@@ -185,6 +185,17 @@ class TicketRepository(_Repo):
         self._core(_INSERT_EVENT, rows)
         for e in ticket.events:
             e.ticket_id = ticket.id
+
+    def many(self, brand_id: int | None, ids: Sequence[int], *, lock_free: bool = False) -> Sequence[Ticket]:
+        """Tickets by id with their events loaded in one more query (``brand_id`` None: the worker's view).
+        ``lock_free``: lock them, leaving out any another transaction holds (PostgreSQL), so a worker never
+        waits on, nor deadlocks with, a request that is changing the same ticket."""
+        q = sa.select(Ticket).where(t.tickets.c.id.in_(ids)).options(selectinload(Ticket.events))
+        if brand_id is not None:
+            q = q.where(t.tickets.c.brand_id == brand_id)
+        if lock_free and self.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(of=t.tickets, skip_locked=True)
+        return self.session.scalars(q.order_by(t.tickets.c.id)).all()
 
     def by_number(self, brand_id: int, number: str) -> Ticket | None:
         return self.session.scalars(sa.select(Ticket).where(
@@ -354,6 +365,19 @@ class PlanRepository(_Repo):
             ["brand_id", "subscription_id", "kind", "for_period_end", "sent_at"], due).returning(t.reminders.c.id))
         return len(result.all())  # rowcount is not reported for INSERT … SELECT by every driver
 
+    def unsent_reminders(self, now: datetime, limit: int) -> Sequence[Any]:
+        """Reminders of renewals still to come whose message is not in the outbox yet, with what it says."""
+        r, s, p = t.reminders.c, t.subscriptions.c, t.plans.c
+        return self._core(
+            sa.select(r.id, r.brand_id, s.customer_id, r.for_period_end, p.name.label("plan_name"), p.price)
+            .join(t.subscriptions, s.id == r.subscription_id)
+            .join(t.plans, sa.and_(p.brand_id == s.brand_id, p.code == sa.func.coalesce(s.pending_plan_code,
+                                                                                          s.plan_code)))
+            .where(r.queued_at.is_(None), r.for_period_end > now).order_by(r.id).limit(limit)).all()
+
+    def mark_reminders_queued(self, ids: Sequence[int], at: datetime) -> None:
+        self._core(sa.update(t.reminders).where(t.reminders.c.id.in_(ids)).values(queued_at=at))
+
 
 class ChannelRepository(_Repo):
     def add(self, brand_id: int, kind: str, value: str, label: str, at: datetime) -> None:  # type: ignore[override]
@@ -453,16 +477,54 @@ class SlaRepository(_Repo):
                                                           c.priority == priority)).first()
 
     def save(self, brand_id: int, category: str, priority: str, first_response_min: int, resolution_min: int,
-             around_the_clock: bool) -> None:
+             around_the_clock: bool, onsite_min: int | None = None, pause_on: str = "waiting_customer,waiting_parts",
+             escalations: str = "[]") -> None:
         c = t.sla_policies.c
         values = {"first_response_min": first_response_min, "resolution_min": resolution_min,
-                  "around_the_clock": around_the_clock}
+                  "around_the_clock": around_the_clock, "onsite_min": onsite_min, "pause_on": pause_on,
+                  "escalations": escalations}
         if self.policy(brand_id, category, priority) is None:
             self._core(sa.insert(t.sla_policies).values(brand_id=brand_id, category=category, priority=priority,
                                                         **values))
         else:
             self._core(sa.update(t.sla_policies).where(c.brand_id == brand_id, c.category == category,
                                                        c.priority == priority).values(values))
+
+
+    def policies(self, brand_id: int) -> Sequence[Any]:
+        c = t.sla_policies.c
+        return self._core(sa.select(t.sla_policies).where(c.brand_id == brand_id)
+                          .order_by(c.category, c.priority)).all()
+
+    def shifts(self, brand_id: int) -> str | None:
+        c = t.brand_calendars.c
+        return self._core(sa.select(c.shifts).where(c.brand_id == brand_id)).scalar_one_or_none()
+
+    def save_shifts(self, brand_id: int, shifts: str) -> None:
+        c = t.brand_calendars.c
+        self._core(sa.delete(t.brand_calendars).where(c.brand_id == brand_id))
+        self._core(sa.insert(t.brand_calendars).values(brand_id=brand_id, shifts=shifts))
+
+    def closures(self, brand_id: int) -> dict[date, str]:
+        c = t.brand_closures.c
+        return dict(self._core(sa.select(c.day, c.reason).where(c.brand_id == brand_id).order_by(c.day)).all())
+
+    def add_closure(self, brand_id: int, day: date, reason: str) -> None:
+        c = t.brand_closures.c
+        self._core(sa.delete(t.brand_closures).where(c.brand_id == brand_id, c.day == day))
+        self._core(sa.insert(t.brand_closures).values(brand_id=brand_id, day=day, reason=reason))
+
+    def remove_closure(self, brand_id: int, day: date) -> bool:
+        c = t.brand_closures.c
+        return bool(self._core(sa.delete(t.brand_closures).where(c.brand_id == brand_id, c.day == day)).rowcount)
+
+    def open_tickets(self, brand_id: int, category: str, priority: str, after_id: int, limit: int) -> Sequence[int]:
+        """Ids of the open tickets a policy applies to, in id order from ``after_id`` (for batched recompute)."""
+        c = t.tickets.c
+        return self._core(sa.select(c.id).where(c.brand_id == brand_id, c.category == category,
+                                                c.priority == priority, c.id > after_id,
+                                                c.status.in_([s.value for s in OPEN_STATUSES]))
+                          .order_by(c.id).limit(limit)).scalars().all()
 
 
 class ContactRepository(_Repo):

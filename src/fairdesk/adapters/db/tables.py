@@ -51,6 +51,8 @@ customers = sa.Table(
     _fk("brand_id", "brands.id", index=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("language", sa.String(8), nullable=False, server_default="zh-CN"),
 )
 
 customer_phones = sa.Table(
@@ -78,6 +80,7 @@ users = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("active", sa.Boolean(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("email", sa.String(254), nullable=True),
 )
 
 api_tokens = sa.Table(
@@ -125,6 +128,9 @@ tickets = sa.Table(
     sa.Column("description", sa.Text(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    _fk("assignee_id", "users.id", nullable=True),
+    _fk("outlet_id", "outlets.id", nullable=True),
+    _fk("technician_id", "users.id", nullable=True),
     sa.UniqueConstraint("brand_id", "number", name="uq_tickets_brand_number"),
     # Keyset pagination walks (brand, id) backwards, optionally within one status or one customer.
     sa.Index("ix_tickets_brand_id_id", "brand_id", "id"),
@@ -283,7 +289,9 @@ reminders = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("for_period_end", UTCDateTime(), nullable=False),
     sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.Column("queued_at", UTCDateTime(), nullable=True),  # when its message went into the outbox
     sa.UniqueConstraint("subscription_id", "kind", "for_period_end", name="uq_reminders_once"),
+    sa.Index("ix_reminders_unqueued", "queued_at", "id"),
 )
 
 official_channels = sa.Table(
@@ -399,7 +407,127 @@ sla_policies = sa.Table(
     sa.Column("first_response_min", sa.Integer(), nullable=False),
     sa.Column("resolution_min", sa.Integer(), nullable=False),
     sa.Column("around_the_clock", sa.Boolean(), nullable=False),
+    sa.Column("onsite_min", sa.Integer(), nullable=True),
+    # Comma-separated statuses that pause the resolution clock; JSON list of escalation steps.
+    sa.Column("pause_on", sa.String(100), nullable=False, server_default="waiting_customer,waiting_parts"),
+    sa.Column("escalations", sa.Text(), nullable=False, server_default="[]"),
     sa.UniqueConstraint("brand_id", "category", "priority", name="uq_sla_policies_brand_category_priority"),
+)
+
+brand_calendars = sa.Table(
+    "brand_calendars", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("shifts", sa.String(200), nullable=False),  # "09:00-12:00,13:00-18:00"
+)
+
+brand_closures = sa.Table(
+    "brand_closures", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("reason", sa.String(200), nullable=False),
+)
+
+# One row per escalation step of an open ticket. ``due_at`` is a hint computed when the ticket or its policy
+# changed; the worker recomputes the clock from the events before acting. A fired step keeps its row (with
+# ``fired_at``, ``due_at`` NULL) so a later recompute does not fire it again; a sweep reads only due rows.
+sla_timers = sa.Table(
+    "sla_timers", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("ticket_id", "tickets.id"),
+    sa.Column("clock", sa.String(16), nullable=False),  # first_response | onsite | resolution
+    sa.Column("percent", sa.Integer(), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("to_user_id", Id, nullable=True),
+    sa.Column("due_at", UTCDateTime(), nullable=True),  # NULL once fired: the sweep's index skips it
+    sa.Column("fired_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("ticket_id", "clock", "percent", "action", name="uq_sla_timers_step"),
+    sa.Index("ix_sla_timers_due_at", "due_at"),
+)
+
+# Messages to the outside world, written in the same transaction as what caused them and delivered by the
+# worker at least once. ``event_id`` travels with every message so receivers can drop repeats.
+outbox = sa.Table(
+    "outbox", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("transport", sa.String(8), nullable=False),  # email | sms | webhook
+    sa.Column("recipient", sa.String(500), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    _fk("webhook_id", "webhooks.id", nullable=True),
+    sa.Column("status", sa.String(8), nullable=False),  # pending | sent | dead
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata, _id(),
+    _fk("outbox_id", "outbox.id", index=True),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("detail", sa.String(500), nullable=False),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+)
+
+webhooks = sa.Table(
+    "webhooks", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("events", sa.String(500), nullable=False),  # "*" or comma-separated kinds
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+periodic_jobs = sa.Table(
+    "periodic_jobs", metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("next_run_at", UTCDateTime(), nullable=False),
+    sa.Column("last_run_at", UTCDateTime(), nullable=True),
+    sa.Column("last_result", sa.String(500), nullable=False, server_default=""),
+)
+
+surveys = sa.Table(
+    "surveys", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("ticket_id", Id, sa.ForeignKey("tickets.id"), nullable=False, unique=True),
+    _fk("customer_id", "customers.id"),
+    _fk("outlet_id", "outlets.id", nullable=True),
+    _fk("technician_id", "users.id", nullable=True),
+    sa.Column("product_line", sa.String(64), nullable=True),
+    sa.Column("period", sa.String(7), nullable=False),  # Shanghai month of the resolution, "2026-11"
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("answered_at", UTCDateTime(), nullable=True),
+    sa.Column("csat", sa.SmallInteger(), nullable=True),
+    sa.Column("nps", sa.SmallInteger(), nullable=True),
+    sa.Column("technician_rating", sa.SmallInteger(), nullable=True),
+    sa.Column("comment", sa.Text(), nullable=False, server_default=""),
+    sa.Index("ix_surveys_brand_period", "brand_id", "period"),
+)
+
+tasks = sa.Table(
+    "tasks", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("kind", sa.String(32), nullable=False),
+    _fk("ticket_id", "tickets.id", nullable=True),
+    _fk("survey_id", "surveys.id", nullable=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),  # open | done
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("done_at", UTCDateTime(), nullable=True),
+    sa.Column("done_by", sa.String(100), nullable=True),
+    sa.Column("note", sa.Text(), nullable=False, server_default=""),
+    sa.Index("ix_tasks_brand_status", "brand_id", "status"),
 )
 
 _started = False

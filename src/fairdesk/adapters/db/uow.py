@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from fairdesk.adapters.db import repositories as repos
+from fairdesk.adapters.db import work
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
 
@@ -40,6 +41,12 @@ class SqlUnitOfWork:
         self.evidence = repos.EvidenceRepository(s)
         self.contact = repos.ContactRepository(s)
         self.sla = repos.SlaRepository(s)
+        self.timers = work.SlaTimerRepository(s)
+        self.outbox = work.OutboxRepository(s)
+        self.webhooks = work.WebhookRepository(s)
+        self.jobs = work.JobRepository(s)
+        self.surveys = work.SurveyRepository(s)
+        self.tasks = work.TaskRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

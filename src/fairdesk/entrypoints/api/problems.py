@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from fairdesk.domain.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from fairdesk.i18n import negotiate, problem_title
 
 __all__ = ["install_problem_handlers", "problem_response", "request_language"]
@@ -20,7 +20,7 @@ __all__ = ["install_problem_handlers", "problem_response", "request_language"]
 log = structlog.get_logger("fairdesk.api")
 
 STATUS_OF: list[tuple[type[DomainError], int]] = [
-    (NotFound, 404), (Forbidden, 403), (Conflict, 409), (Unauthenticated, 401), (InvalidInput, 422),
+    (NotFound, 404), (Forbidden, 403), (Conflict, 409), (Gone, 410), (Unauthenticated, 401), (InvalidInput, 422),
 ]
 PROBLEM_BASE = "https://fairdesk.dev/problems/"
 

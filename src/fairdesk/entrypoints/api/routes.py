@@ -461,7 +461,8 @@ def transparency(brand_code: Annotated[str, Path(max_length=32)], app: AppDep) -
 @router.post("/customers", tags=["customers"], status_code=status.HTTP_201_CREATED)
 def create_customer(body: CustomerIn, actor: ActorDep, app: AppDep) -> CustomerOut:
     customer = customer_svc.create_customer(
-        customer_svc.CreateCustomer(actor, body.name, body.phones, body.addresses), app.uows(), app.clock)
+        customer_svc.CreateCustomer(actor, body.name, body.phones, body.addresses, body.email, body.language),
+        app.uows(), app.clock)
     return CustomerOut.of(customer, app.clock.tz)
 
 
@@ -585,25 +586,10 @@ def ticket_sla(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, obj
     return sla_svc.ticket_clocks(app.uows(readonly=True), actor, ticket_id, app.clock)
 
 
-class SlaPolicyIn(In):
-    category: Category
-    priority: Priority
-    first_response_min: Annotated[int, Field(ge=1, le=525_600)]
-    resolution_min: Annotated[int, Field(ge=1, le=525_600)]
-    around_the_clock: bool = False
-
-
-@router.put("/sla-policies", tags=["tickets"])
-def put_sla_policy(body: SlaPolicyIn, actor: ActorDep, app: AppDep) -> dict[str, object]:
-    sla_svc.set_policy(actor, body.category, body.priority, body.first_response_min, body.resolution_min,
-                       body.around_the_clock, app.uows())
-    return body.model_dump(mode="json")
-
-
 @router.post("/tickets/{ticket_id}/transitions", tags=["tickets"])
 def transition_ticket(ticket_id: IdPath, body: TransitionIn, actor: ActorDep, app: AppDep) -> TicketOut:
     ticket = ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, ticket_id, body.to, body.note),
-                                    app.uows(), app.clock)
+                                    app.uows(), app.clock, public_url=app.settings.public_url)
     return TicketOut.of(ticket, actor, app.clock.tz)
 
 

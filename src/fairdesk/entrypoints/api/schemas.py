@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -59,6 +59,8 @@ class CustomerIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     phones: Annotated[list[Annotated[str, StringConstraints(max_length=32)]], Field(min_length=1, max_length=5)]
     addresses: Annotated[list[Annotated[str, StringConstraints(max_length=300)]], Field(max_length=10)] = []
+    email: Annotated[str | None, StringConstraints(max_length=254)] = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
 
 
 class ProductIn(In):

@@ -121,7 +121,8 @@ def load_demo(wired: App) -> bool:
     for username, (role, password) in DEMO_PASSWORDS.items():
         identity.create_user(identity.CreateUser(
             brand_code=DEMO_BRAND, username=username, display_name=_NAMES[username], role=Role(role),
-            password=password, customer_id=customers[0][0].id if role == "customer" else None),
+            password=password, customer_id=customers[0][0].id if role == "customer" else None,
+            email=f"{username}@angu-safes.example" if role != "customer" else None),
             uows(), clock)
     identity.create_user(identity.CreateUser(brand_code="acme", username="acme-manager",
                                              display_name="Acme manager", role=Role.MANAGER,

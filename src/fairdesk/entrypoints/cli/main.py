@@ -38,11 +38,15 @@ clauses_app = typer.Typer(help="Unfair terms in standard-form contracts.", no_ar
 evidence_app = typer.Typer(help="The tamper-evident event log and consumers' evidence bundles.", no_args_is_help=True)
 contact_app = typer.Typer(help="Conversations: what customers want, and a human within reach.", no_args_is_help=True)
 fairness_app = typer.Typer(help="Fairness figures from the event log.", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA policies, calendars and escalations.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Webhooks and the delivery log of every message.", no_args_is_help=True)
+surveys_app = typer.Typer(help="Satisfaction surveys and their reports.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (ticket_app, "ticket"), (user_app, "user"), (brand_app, "brand"),
                   (customer_app, "customer"), (regions_app, "regions"), (network_app, "network"),
                   (plans_app, "plans"), (channels_app, "channels"), (clauses_app, "clauses"),
                   (evidence_app, "evidence"), (contact_app, "contact"),
-                  (fairness_app, "fairness")):
+                  (fairness_app, "fairness"), (sla_app, "sla"), (webhooks_app, "webhooks"),
+                  (surveys_app, "surveys")):
     app.add_typer(sub, name=name)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -148,7 +152,11 @@ def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         secret_file.write_text(secrets.token_urlsafe(32))
         secret_file.chmod(0o600)
     os.environ.update(FAIRDESK_DATABASE_URL=f"sqlite:///{db_path}", FAIRDESK_DEMO="true",
-                      FAIRDESK_SECRET_KEY=secret_file.read_text().strip(), FAIRDESK_LOG_FORMAT="console")
+                      FAIRDESK_SECRET_KEY=secret_file.read_text().strip(), FAIRDESK_LOG_FORMAT="console",
+                      FAIRDESK_PUBLIC_URL=f"http://{host}:{port}", FAIRDESK_WEBHOOK_ALLOW_PRIVATE="true")
+    # The demo's "inbox" and "phone": e-mails into a Maildir, SMS as JSON lines, both beside the database.
+    os.environ.setdefault("FAIRDESK_MAILDIR", str((directory / "demo-mail").resolve()))
+    os.environ.setdefault("FAIRDESK_SMS_FILE", str((directory / "demo-sms.jsonl").resolve()))
     settings = _settings()
     upgrade(settings.database_url)
     wired = bootstrap(settings)
@@ -159,10 +167,18 @@ def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     for username, (role, password) in DEMO_PASSWORDS.items():
         typer.echo(f"  {role:<11} {username:<16} {password}")
     if not no_serve:
+        import subprocess
+
         import uvicorn
 
-        uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port,
-                    log_level="warning")
+        typer.echo(f"worker: e-mails to {os.environ['FAIRDESK_MAILDIR']}, SMS to {os.environ['FAIRDESK_SMS_FILE']}")
+        background = subprocess.Popen([sys.executable, "-m", "fairdesk", "worker"])  # noqa: S603
+        try:
+            uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port,
+                        log_level="warning")
+        finally:
+            background.terminate()
+            background.wait(timeout=10)
 
 
 @db_app.command("upgrade")
@@ -338,7 +354,7 @@ def ticket_move(ref: Annotated[str, typer.Argument(help="Ticket id or number.")]
     with reasons():
         actor = _actor(wired, brand, as_user)
         ticket = ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, _find_ticket_id(wired, actor, ref), to, note),
-                                        wired.uows(), wired.clock)
+                                        wired.uows(), wired.clock, public_url=wired.settings.public_url)
     _emit(as_json, _ticket_dict(ticket, wired),
           lambda: typer.echo(f"{ticket.number} is now {ticket.status.value}"))
 
@@ -853,6 +869,164 @@ def fairness_report(brand: BrandOpt, from_: Annotated[str, typer.Option("--from"
             typer.echo(f"{intent},{f['conversations']},{f['reached_human']},{f['median_s'] or ''},{f['p90_s'] or ''}")
         return
     _emit(as_json, report, lambda: typer.echo(json.dumps(report, ensure_ascii=False, indent=1)))
+
+
+# --- background work: worker, SLA, webhooks, outbox, surveys ------------------------------------------
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option("--once", help="Run one cycle and print what it did.")] = False,
+           poll: Annotated[float | None, typer.Option(min=0.05, max=60, help="Seconds between idle cycles.")] = None,
+           ) -> None:
+    """Run due SLA escalations, deliver the outbox (e-mail, SMS, webhooks) and periodic jobs until stopped
+    (SIGTERM/SIGINT finish the current cycle). Run as many as you like against one PostgreSQL."""
+    import signal
+
+    from fairdesk.adapters.db.migrate import current_revision, head_revision
+    from fairdesk.services.worker import Worker
+
+    settings = _settings()
+    if current_revision(settings.database_url) != head_revision(settings.database_url):
+        fail("the database schema is not up to date: run `fairdesk db upgrade` first")
+    from fairdesk.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    wired = bootstrap(settings)
+    w = Worker(wired.uows, wired.clock, wired.transports(), settings.public_url, poll or settings.worker_poll_s,
+               settings.worker_lease_s)
+    if once:
+        result = w.run_once()
+        typer.echo(json.dumps({"sla": vars(result["sla"]), "outbox": vars(result["outbox"]), "jobs": result["jobs"]},
+                              ensure_ascii=False))
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: w.stop.set())
+    w.run_forever()
+
+
+@sla_app.command("policies")
+def sla_policies(brand: BrandOpt, as_json: JsonOpt = False) -> None:
+    """Every category × priority and the targets, pauses and escalation steps that apply."""
+    from fairdesk.services import sla as sla_svc
+
+    wired = _wired()
+    with reasons():
+        rows = sla_svc.policies(wired.uows(readonly=True), _actor(wired, brand, None), wired.clock)
+
+    def human() -> None:
+        for r in rows:
+            steps = " ".join(f"{s['percent']}%:{s['action']}" for s in r["escalations"])
+            typer.echo(f"{r['category']:<13} {r['priority']:<7} first {r['first_response_min']:>5} min  "
+                       f"resolve {r['resolution_min']:>6} min  on-site {r['onsite_min'] or '-':>5}  {steps}"
+                       f"{'' if r['configured'] else '  (default)'}")
+    _emit(as_json, rows, human)
+
+
+@sla_app.command("set")
+def sla_set(brand: BrandOpt, category: Annotated[Category, typer.Option()],
+            priority: Annotated[Priority, typer.Option()],
+            first_response: Annotated[int, typer.Option(min=1, help="Minutes of running clock.")],
+            resolution: Annotated[int, typer.Option(min=1, help="Minutes of running clock.")],
+            onsite: Annotated[int | None, typer.Option(min=1, help="Minutes to arrive on site.")] = None,
+            around_the_clock: Annotated[bool, typer.Option("--24x7")] = False,
+            escalate: Annotated[list[str] | None, typer.Option(
+                help="PERCENT:ACTION[:USER_ID], repeatable, e.g. 75:notify 100:raise_priority 120:reassign:7")] = None,
+            ) -> None:
+    """Set a policy; open tickets it applies to are rescheduled at once."""
+    from fairdesk.domain.sla import EscalationAction, EscalationStep
+    from fairdesk.services import sla as sla_svc
+
+    steps = []
+    for spec in escalate or []:
+        parts = spec.split(":")
+        try:
+            steps.append(EscalationStep(int(parts[0]), EscalationAction(parts[1]),
+                                        int(parts[2]) if len(parts) > 2 else None))
+        except (ValueError, IndexError):
+            fail(f"--escalate {spec!r}: use PERCENT:notify|raise_priority or PERCENT:reassign:USER_ID")
+        except DomainError as exc:
+            fail(f"{exc.code}: {exc.detail}")
+    wired = _wired()
+    with reasons():
+        n = sla_svc.set_policy(_actor(wired, brand, None), category, priority, first_response, resolution,
+                               around_the_clock, wired.uows(), onsite_min=onsite, escalations=steps,
+                               clock_=wired.clock, uows=wired.uows)
+    typer.echo(f"policy set; {n} open tickets rescheduled")
+
+
+@sla_app.command("shifts")
+def sla_shifts(brand: BrandOpt, shifts: Annotated[str, typer.Argument(help="e.g. 08:00-12:00,13:00-20:00")]) -> None:
+    """Set the brand's working shifts."""
+    from fairdesk.services import sla as sla_svc
+
+    wired = _wired()
+    with reasons():
+        typer.echo(", ".join(sla_svc.set_shifts(_actor(wired, brand, None), shifts, wired.uows(), wired.clock)))
+
+
+@sla_app.command("sweep")
+def sla_sweep() -> None:
+    """Fire every due escalation step now (the worker does this continuously)."""
+    from fairdesk.services import sla as sla_svc
+
+    wired = _wired()
+    typer.echo(json.dumps(vars(sla_svc.sweep(wired.uows, wired.clock, public_url=wired.settings.public_url))))
+
+
+@webhooks_app.command("add")
+def webhooks_add(brand: BrandOpt, url: str,
+                 events: Annotated[list[str] | None, typer.Option("--event", help="Repeatable; none: all.")] = None,
+                 as_json: JsonOpt = False) -> None:
+    """Register a webhook endpoint; prints its signing secret once."""
+    from fairdesk.services import webhooks as webhook_svc
+
+    wired = _wired()
+    with reasons():
+        hook = webhook_svc.add_webhook(wired.uows(), _actor(wired, brand, None), url, events or [], wired.clock,
+                                       allow_private=wired.settings.webhook_allow_private)
+    _emit(as_json, hook, lambda: typer.echo(f"webhook {hook['id']} → {hook['url']}\nsecret: {hook['secret']}"))
+
+
+@webhooks_app.command("log")
+def webhooks_log(brand: BrandOpt, status: Annotated[str | None, typer.Option()] = None,
+                 limit: Annotated[int, typer.Option(min=1, max=500)] = 50, as_json: JsonOpt = False) -> None:
+    """The outbox and its delivery attempts (e-mail, SMS, webhooks), newest first."""
+    from fairdesk.services import webhooks as webhook_svc
+
+    wired = _wired()
+    with reasons():
+        rows = webhook_svc.outbox_page(wired.uows(readonly=True), _actor(wired, brand, None), status=status,
+                                       limit=limit)
+
+    def human() -> None:
+        for r in rows:
+            typer.echo(f"{r['id']:>6} {r['status']:<7} {r['transport']:<7} {r['kind']:<18} tries {r['attempts']}  "
+                       f"{r['recipient']}  {r['last_error']}")
+    _emit(as_json, rows, human)
+
+
+@surveys_app.command("report")
+def surveys_report(brand: BrandOpt, group: Annotated[str, typer.Option(help="brand|outlet|technician|"
+                                                                              "product_line")] = "brand",
+                   from_: Annotated[str | None, typer.Option("--from", help="Month, e.g. 2026-01")] = None,
+                   to: Annotated[str | None, typer.Option(help="Month, e.g. 2026-12")] = None,
+                   as_csv: Annotated[bool, typer.Option("--csv")] = False, as_json: JsonOpt = False) -> None:
+    """CSAT, NPS and response rate per group and month."""
+    from fairdesk.services import surveys as survey_svc
+
+    wired = _wired()
+    with reasons():
+        rows = survey_svc.report(wired.uows(readonly=True), _actor(wired, brand, None), group, from_, to)
+    if as_csv:
+        typer.echo(survey_svc.report_csv(rows).lstrip("\ufeff"), nl=False)
+        return
+
+    def human() -> None:
+        typer.echo(f"{'key':<16} {'month':<8} {'sent':>5} {'answered':>8} {'rate':>6} {'CSAT':>5} {'NPS':>6}")
+        for r in rows:
+            nps = "-" if r["nps"] is None else r["nps"]
+            typer.echo(f"{r['key']!s:<16} {r['period']:<8} {r['sent']:>5} {r['answered']:>8} "
+                       f"{r['response_rate'] or 0:>6.0%} {r['csat_mean'] or '-':>5} {nps:>6}")
+    _emit(as_json, rows, human)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -243,7 +243,8 @@ def ticket_move(request: Request, actor: PageActor, ticket_id: int, to: Annotate
     app = _app(request)
     try:
         _check_csrf(request, csrf)
-        ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, ticket_id, to, note), app.uows(), app.clock)
+        ticket_svc.move_ticket(ticket_svc.MoveTicket(actor, ticket_id, to, note), app.uows(), app.clock,
+                               public_url=app.settings.public_url)
     except DomainError as exc:
         return _error_page(request, exc, 409 if exc.code.startswith("ticket.") else 403)
     return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
