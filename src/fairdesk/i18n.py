@@ -185,6 +185,18 @@ UI: dict[str, str] = {
     "Request": "诉求",
     "Conversations (24 h)": "会话数（24 小时）",
     "Median wait for a person (s)": "等待人工中位数（秒）",
+    # surveys
+    "Rate the service": "服务评价",
+    "Thank you!": "感谢您的评价！",
+    "Your rating was recorded. It counts towards the brand's published service score.":
+        "您的评价已记录，并将计入品牌公开的服务信用分。",
+    "How satisfied are you with this service?": "您对本次服务的满意程度？",
+    "How likely are you to recommend us to a friend?": "您向朋友推荐我们的可能性有多大？",
+    "How was the technician?": "您对上门技师的评价？",
+    "optional": "选填",
+    "Anything else? (optional)": "还有其他想说的吗？（选填）",
+    "Send": "提交",
+    "This link works once.": "此链接仅可使用一次。",
     # statuses
     "new": "新建", "triaged": "已受理", "scheduled": "已预约", "in_progress": "处理中",
     "waiting_customer": "等待客户", "waiting_parts": "等待配件", "resolved": "已解决",

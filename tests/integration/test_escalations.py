@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -66,7 +66,7 @@ class SmtpInbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -89,9 +89,9 @@ class Receiver(BaseHTTPRequestHandler):
 
     secret = ""
     fail_first = 0
-    got: list[dict[str, Any]] = []
+    got: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         cls = type(self)
         if cls.fail_first > 0:
@@ -310,8 +310,8 @@ class TestDelivery:
         [row] = outbox(wired)
         assert row.status == "dead" and row.attempts == MAX_ATTEMPTS and row.last_error
 
-    def test_sms_go_through_the_file_provider_with_their_event_id(self, client: TestClient, seed: Seed,
-                                                                  wired: App, clock: FrozenClock, tmp_path: Any) -> None:
+    def test_sms_go_through_the_file_provider_with_their_event_id(self, client: TestClient, seed: Seed, wired: App,
+                                                                  clock: FrozenClock, tmp_path: Any) -> None:
         tid = open_ticket(client, seed).json()["id"]
         client.post(f"/api/v1/tickets/{tid}/transitions", json={"to": "resolved"}, headers=seed.auth("agent_a"))
         sms_file = tmp_path / "sms.jsonl"

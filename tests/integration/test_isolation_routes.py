@@ -46,8 +46,8 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
     with wired.uows() as uow:
         task_id = uow.tasks.add(seed.brand_a, "survey.follow_up", "回访", wired.clock.now())
         uow.commit()
-    return {"webhook_id": hook["id"], "task_id": task_id,"conversation_id": conversation["id"], "ticket_id": ticket["id"], "number": ticket["number"],
-            "customer_id": seed.alice,
+    return {"webhook_id": hook["id"], "task_id": task_id, "conversation_id": conversation["id"],
+            "ticket_id": ticket["id"], "number": ticket["number"], "customer_id": seed.alice,
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
             "code": "AG-1"}
 

@@ -145,5 +145,6 @@ def load_demo(wired: App) -> bool:
             actor=agent, customer_id=customer.id, channel=Channel.HOTLINE, category=category, subject=subject,
             priority=priority, unit_id=unit.id, address_id=customer.addresses[0].id), uows, clock)
         for to in moves:
-            ticket_svc.move_ticket(ticket_svc.MoveTicket(agent, ticket.id, to), uows(), clock)
+            ticket_svc.move_ticket(ticket_svc.MoveTicket(agent, ticket.id, to), uows(), clock,
+                                   public_url=wired.settings.public_url)
     return True

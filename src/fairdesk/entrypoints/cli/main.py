@@ -172,7 +172,7 @@ def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         import uvicorn
 
         typer.echo(f"worker: e-mails to {os.environ['FAIRDESK_MAILDIR']}, SMS to {os.environ['FAIRDESK_SMS_FILE']}")
-        background = subprocess.Popen([sys.executable, "-m", "fairdesk", "worker"])  # noqa: S603
+        background = subprocess.Popen([sys.executable, "-m", "fairdesk", "worker"])
         try:
             uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port,
                         log_level="warning")

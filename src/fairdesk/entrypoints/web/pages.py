@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -134,6 +135,44 @@ def channel_check_page(request: Request, value: Annotated[str | None, Query(max_
         except DomainError as exc:
             error = problem_title(exc.code, 422, request_language(request))
     return render(request, "check.html", value=value, result=result, error=error)
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def survey_page(request: Request, token: Annotated[str, FastPath(max_length=100)]) -> Response:
+    """Public: the one-time survey link sent when a request is resolved (the link is the credential)."""
+    from fairdesk.services import surveys as survey_svc
+
+    app = _app(request)
+    try:
+        survey = survey_svc.open_survey(app.uows(readonly=True), token, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 404 if exc.code == "survey.not_found" else 410)
+    return render(request, "survey.html", survey=survey, token=token, done=False, error=None)
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+def survey_submit(request: Request, token: Annotated[str, FastPath(max_length=100)],
+                  csrf: Annotated[str, Form()] = "", csat: Annotated[int | None, Form()] = None,
+                  nps: Annotated[int | None, Form()] = None, technician_rating: Annotated[int | None, Form()] = None,
+                  comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    from fairdesk.services import surveys as survey_svc
+
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        survey = survey_svc.open_survey(app.uows(readonly=True), token, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, 403 if exc.code == "access.csrf" else
+                           404 if exc.code == "survey.not_found" else 410)
+    try:
+        survey_svc.answer_survey(app.uows(), token, survey_svc.Answer(csat or 0, nps, technician_rating, comment),
+                                 app.clock, app.settings.public_url)
+    except DomainError as exc:
+        if exc.code in ("survey.used", "survey.expired"):
+            return _error_page(request, exc, 410)
+        return render(request, "survey.html", status_code=422, survey=survey, token=token, done=False,
+                      error=problem_title(exc.code, 422, request_language(request)))
+    return render(request, "survey.html", survey=survey, token=token, done=True, error=None)
 
 
 @router.get("/transparency/{brand_code}", response_class=HTMLResponse)
