@@ -35,7 +35,7 @@ class SlowReceiver(BaseHTTPRequestHandler):
     received: list[str]
     lock: threading.Lock
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         time.sleep(0.02)  # a real endpoint takes a while: the kill lands mid-batch
         with self.lock:

@@ -103,3 +103,44 @@ def test_beyond_the_holiday_data_weekdays_are_assumed_and_the_range_is_known() -
     beyond = date(last + 1, 1, 1)
     monday = beyond + timedelta(days=(7 - beyond.weekday()) % 7)
     assert is_workday(monday) and not is_workday(monday + timedelta(days=5))
+
+
+class TestShiftsAndSteps:
+    def test_several_shifts_a_day_count_only_their_hours(self) -> None:
+        from fairdesk.domain.sla import parse_shifts
+
+        split = BusinessCalendar(SH, is_workday, shifts=parse_shifts("13:00-20:00, 08:00-12:00"))
+        assert split.shifts == ((time(8), time(12)), (time(13), time(20)))
+        # Tue 11:00: one hour before lunch, then 13:00-14:00
+        assert split.deadline(at(2026, 11, 24, 11), 2 * 3600) == at(2026, 11, 24, 14)
+        assert split.elapsed(at(2026, 11, 24, 11), at(2026, 11, 24, 14)) == 2 * 3600
+
+    @pytest.mark.parametrize(("text", "code"), [("08:00-12:00,11:59-13:00", "calendar.shifts_overlap"),
+                                                ("12:00-08:00", "calendar.shift_order"),
+                                                ("8-12", "calendar.invalid_shift"),
+                                                ("08:00~12:00", "calendar.invalid_shift")])
+    def test_bad_shifts_are_refused(self, text: str, code: str) -> None:
+        from fairdesk.domain.sla import parse_shifts
+
+        with pytest.raises(InvalidInput) as err:
+            BusinessCalendar(SH, is_workday, shifts=parse_shifts(text))
+        assert err.value.code == code
+
+    def test_adjacent_shifts_do_not_overlap(self) -> None:
+        from fairdesk.domain.sla import parse_shifts
+
+        BusinessCalendar(SH, is_workday, shifts=parse_shifts("08:00-12:00,12:00-18:00"))
+
+    def test_escalation_steps_are_checked_and_sorted(self) -> None:
+        from fairdesk.domain.sla import EscalationAction as A
+        from fairdesk.domain.sla import EscalationStep as S
+
+        targets = SlaTargets(60, 600, escalations=(S(100, A.RAISE_PRIORITY), S(50, A.NOTIFY)))
+        assert [s.percent for s in targets.escalations] == [50, 100]
+        for bad in (lambda: S(0, A.NOTIFY), lambda: S(201, A.NOTIFY), lambda: S(80, A.REASSIGN),
+                    lambda: S(80, A.NOTIFY, to_user_id=3),
+                    lambda: SlaTargets(60, 600, escalations=(S(80, A.NOTIFY), S(80, A.NOTIFY))),
+                    lambda: SlaTargets(60, 600, onsite_min=0),
+                    lambda: SlaTargets(60, 600, pause_on=frozenset({Status.IN_PROGRESS}))):
+            with pytest.raises(InvalidInput):
+                bad()

@@ -26,6 +26,7 @@ def coverage() -> tuple[int, int]:
     return years[0], years[-1]
 
 
+@functools.lru_cache(maxsize=8192)
 def is_workday(day: date) -> bool:
     """A working day in mainland China: weekdays, minus statutory holidays, plus make-up working days."""
     first, last = coverage()

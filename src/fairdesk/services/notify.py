@@ -46,9 +46,14 @@ def render(kind: str, language: str, **context: Any) -> tuple[str, str]:
     lang = language if language in table else "zh-CN"
     if "clock" in context:
         context["clock_label"] = CLOCK_LABELS[lang].get(context["clock"], context["clock"])
-    tpl = table[lang]
-    return (_env.from_string(tpl["subject"]).render(**context).strip(),
-            _env.from_string(tpl["body"]).render(**context).strip())
+    subject, body = _compiled(kind, lang)
+    return subject.render(**context).strip(), body.render(**context).strip()
+
+
+@cache
+def _compiled(kind: str, lang: str) -> tuple[jinja2.Template, jinja2.Template]:
+    tpl = _templates()[kind][lang]
+    return _env.from_string(tpl["subject"]), _env.from_string(tpl["body"])
 
 
 class Message(dict[str, Any]):

@@ -326,14 +326,15 @@ def _sweep_batch(uows: UowFactory, clock_: Clock, batch: int, public_url: str) -
                     uow.timers.reschedule(timer.id, due_at)
                     result.rescheduled += 1
                     continue
-                changed |= _act(uow, outbox, ticket, timer, due_at, _step_due(c, 100, policy), now, public_url,
-                                clock_)
+                deadline = due_at if timer.percent == 100 else _step_due(c, 100, policy)
+                changed |= _act(uow, outbox, ticket, timer, due_at, deadline, now, public_url, clock_)
                 fired_here.append(timer.id)
-            # Marked fired before any reschedule, which keeps fired steps and rewrites only the pending ones.
-            uow.timers.fired(fired_here, now)
             fired.extend(fired_here)
             if changed:  # a raised priority brings another policy, hence other deadlines
+                # Marked fired first: a reschedule keeps fired steps and rewrites only the pending ones.
+                uow.timers.fired(fired_here, now)
                 reschedule_ticket(uow, ticket, clock_, ticket.events)
+        uow.timers.fired(fired, now)  # one statement for the batch (marking twice is harmless)
         uow.timers.delete(dropped)
         outbox.flush()
         uow.commit()
