@@ -94,7 +94,8 @@ def _seed_pg(c: sa.Connection, brand: int, customer: int, lo: int, hi: int, ever
         INSERT INTO tickets (id, brand_id, number, customer_id, channel, category, priority, status, subject,
                              description, created_at, updated_at)
         SELECT g, :b, 'BN-' || g, :c, 'hotline', 'repair', 'normal', 'triaged', 'bench', '',
-               CASE WHEN g % CAST(:every AS bigint) = 0 THEN CAST(:old AS timestamptz) ELSE CAST(:now AS timestamptz) END,
+               CASE WHEN g % CAST(:every AS bigint) = 0 THEN CAST(:old AS timestamptz)
+                    ELSE CAST(:now AS timestamptz) END,
                CAST(:now AS timestamptz)
         FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) g"""), p)
     c.execute(sa.text("""
@@ -104,7 +105,8 @@ def _seed_pg(c: sa.Connection, brand: int, customer: int, lo: int, hi: int, ever
     c.execute(sa.text("""
         INSERT INTO sla_timers (brand_id, ticket_id, clock, percent, action, due_at)
         SELECT CAST(:b AS bigint), g, 'resolution', 100, 'notify',
-               CASE WHEN g % CAST(:every AS bigint) = 0 THEN CAST(:due_at AS timestamptz) ELSE CAST(:soon AS timestamptz) END
+               CASE WHEN g % CAST(:every AS bigint) = 0 THEN CAST(:due_at AS timestamptz)
+                    ELSE CAST(:soon AS timestamptz) END
         FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) g"""), p)
     c.execute(sa.text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), :hi)"), p)
 

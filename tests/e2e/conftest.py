@@ -34,7 +34,13 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where `fairdesk demo` keeps its database, its e-mail Maildir and its SMS file."""
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="session")
+def server(demo_dir: Path) -> Iterator[str]:
     reason = _missing()
     if reason:
         if IN_CI:
@@ -44,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRDESK_")}
-    proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(tmp_path_factory.mktemp("demo")),
+    proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(demo_dir),
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -94,3 +94,37 @@ def test_upgrade_downgrade_and_cancel_take_the_same_number_of_clicks(page) -> No
     downgrade = _clicks_to(page, "基础版")
     cancel = _clicks_to(page, "取消本计划")
     assert upgrade == downgrade == cancel == 2
+
+
+def test_a_customer_rates_the_repair_from_the_sms_link_on_a_phone(browser, server, demo_dir) -> None:  # type: ignore[no-untyped-def]
+    """The demo's worker process sent the survey SMS when the request was resolved; the link works once."""
+    import json
+    import time
+
+    sms_file = demo_dir / "demo-sms.jsonl"
+    deadline = time.monotonic() + 30
+    link = None
+    while link is None and time.monotonic() < deadline:
+        if sms_file.exists():
+            for line in sms_file.read_text("utf-8").splitlines():
+                sms = json.loads(line)
+                if sms["to"] == "+8613800138000" and "/s/" in sms["text"]:
+                    link = re.search(r"https?://\S+/s/[\w-]+", sms["text"]).group(0)
+        time.sleep(0.3)
+    assert link, "the worker delivered no survey SMS"
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(link)
+    assert "服务评价" in page.locator("h1").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "customer-survey-375")
+    page.locator("fieldset").nth(0).get_by_label("5").check()
+    page.locator("fieldset").nth(1).get_by_label("10").check()
+    page.get_by_label("还有其他想说的吗？（选填）").fill("师傅准时，很专业")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_load_state()
+    assert "感谢您的评价" in page.locator("h1").inner_text() and page.locator("#survey-done").is_visible()
+    shot(page, "customer-survey-thanks-375")
+    page.goto(link)
+    assert "已使用" in page.locator("main").inner_text()
+    context.close()
