@@ -15,9 +15,11 @@ from fairdesk.adapters.db import tables as t
 from fairdesk.bootstrap import App
 from fairdesk.domain.people import Role
 from fairdesk.services import identity
+from fairdesk.services.worker import renewal_job
 from tests.conftest import Seed
 from tests.fakes import FrozenClock
 from tests.integration.test_api_tickets import open_ticket
+from tests.integration.test_plans_api import plans, subscribe  # noqa: F401 - plans is a fixture
 
 
 def resolve(client: TestClient, seed: Seed, **body: Any) -> int:
@@ -142,3 +144,16 @@ def test_the_survey_page_takes_an_answer_once(client: TestClient, seed: Seed, wi
     assert ok.status_code == 200 and "感谢您的评价" in ok.text
     assert client.get(f"/s/{token}").status_code == 410
     assert client.get("/s/unknown-token").status_code == 404
+
+
+
+def test_the_worker_sends_each_renewal_reminder_once(client: TestClient, wired: App, clock: FrozenClock,
+                                                     plans: Seed) -> None:  # noqa: F811 - the fixture
+    """Renewal reminders (recorded by the renewal run) go out as SMS with the change-or-cancel link, once."""
+    subscribe(client, plans, auto_renew=True, terms_version="1")
+    clock.advance(days=27)  # a monthly plan: renews in 3 days, within the 5-day reminder window
+    assert "reminders queued 1" in renewal_job(wired.uows, clock, "https://fd.example")
+    assert "reminders queued 0" in renewal_job(wired.uows, clock, "https://fd.example")
+    with wired.engine.connect() as conn:
+        [sms] = conn.execute(sa.select(t.outbox).where(t.outbox.c.kind == "renewal_reminder")).all()
+    assert sms.transport == "sms" and "基础" in sms.body and "https://fd.example/my/plans" in sms.body
