@@ -185,6 +185,8 @@ UI: dict[str, str] = {
     "Request": "诉求",
     "Conversations (24 h)": "会话数（24 小时）",
     "Median wait for a person (s)": "等待人工中位数（秒）",
+    "First response due": "首次响应截止",
+    "On-site visit due": "上门截止",
     # surveys
     "Rate the service": "服务评价",
     "Thank you!": "感谢您的评价！",

@@ -269,9 +269,12 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         ticket, events, clocks = sla_svc.ticket_with_clocks(app.uows(readonly=True), actor, ticket_id, app.clock)
     except DomainError as exc:
         return _error_page(request, exc, 404)
-    due = clocks["resolution"]
-    due["deadline_local"] = datetime.fromisoformat(due["deadline"]).strftime("%Y-%m-%d %H:%M")
-    return render(request, "ticket.html", ticket=ticket, events=events, due=due,
+    shown = [(name, label) for name, label in (("first_response", "First response due"),
+                                                ("onsite", "On-site visit due"), ("resolution", "Resolution due"))
+             if name in clocks and (name != "first_response" or actor.is_staff)]
+    for name, _label in shown:
+        clocks[name]["deadline_local"] = datetime.fromisoformat(clocks[name]["deadline"]).strftime("%Y-%m-%d %H:%M")
+    return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only)
 
 
