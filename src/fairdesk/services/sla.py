@@ -86,9 +86,8 @@ def _steps(text: str) -> tuple[EscalationStep, ...]:
 
 def load_policy(uow: UnitOfWork, brand_id: int, category: Category, priority: Priority, clock_: Clock) -> Policy:
     """The policy for a brand × category × priority with the brand's calendar (shifts, closures)."""
-    row = uow.sla.policy(brand_id, category.value, priority.value)
-    shifts = parse_shifts(uow.sla.shifts(brand_id) or "")
-    closures = frozenset(uow.sla.closures(brand_id))
+    row, shift_text, closures = uow.sla.policy_and_calendar(brand_id, category.value, priority.value)
+    shifts = parse_shifts(shift_text or "")
     around = bool(row and row.around_the_clock)
     calendar = BusinessCalendar(clock_.tz, is_workday, hours=None if around else OFFICE_HOURS,
                                 closures=closures, shifts=() if around else shifts)
@@ -150,11 +149,13 @@ def _timer_rows(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, n
 
 
 def reschedule_ticket(uow: UnitOfWork, ticket: Ticket, clock_: Clock, events: Sequence[TicketEvent] | None = None,
-                      policy: Policy | None = None) -> None:
-    """Rewrite the ticket's pending escalation steps after it changed (in the caller's transaction)."""
+                      policy: Policy | None = None, *, new: bool = False) -> None:
+    """Rewrite the ticket's pending escalation steps after it changed (in the caller's transaction);
+    ``new`` for a ticket just created (nothing to replace)."""
     policy = policy or load_policy(uow, ticket.brand_id, ticket.category, ticket.priority, clock_)
     events = ticket.events if events is None else events
-    uow.timers.replace_for_ticket(ticket.brand_id, ticket.id, _timer_rows(ticket, events, policy, clock_.now()))
+    uow.timers.replace_for_ticket(ticket.brand_id, ticket.id, _timer_rows(ticket, events, policy, clock_.now()),
+                                  new=new)
 
 
 # --- policies and calendars ---------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def _open(cmd: OpenTicket, uows: UowFactory, clock: Clock, key: str | None,
             description=cmd.description, priority=cmd.priority, unit_id=cmd.unit_id,
             address_id=cmd.address_id)
         uow.tickets.create(ticket)
-        sla.reschedule_ticket(uow, ticket, clock)
+        sla.reschedule_ticket(uow, ticket, clock, new=True)
         notifier = Notifier(uow, clock)
         notifier.webhook(ticket.brand_id, "ticket.created", _hook_data(ticket))
         notifier.flush()

@@ -470,6 +470,16 @@ class EvidenceRepository(_Repo):
                                                   created_at=at))
 
 
+_POLICY_AND_SHIFTS = (
+    sa.select(t.brands.c.id.label("brand"), t.brand_calendars.c.shifts.label("brand_shifts"), t.sla_policies)
+    .select_from(t.brands.outerjoin(t.brand_calendars, t.brand_calendars.c.brand_id == t.brands.c.id)
+                 .outerjoin(t.sla_policies, sa.and_(t.sla_policies.c.brand_id == t.brands.c.id,
+                                                    t.sla_policies.c.category == sa.bindparam("c"),
+                                                    t.sla_policies.c.priority == sa.bindparam("p"))))
+    .where(t.brands.c.id == sa.bindparam("b")))
+_CLOSURES = sa.select(t.brand_closures.c.day).where(t.brand_closures.c.brand_id == sa.bindparam("b"))
+
+
 class SlaRepository(_Repo):
     def policy(self, brand_id: int, category: str, priority: str) -> Any:
         c = t.sla_policies.c
@@ -490,6 +500,17 @@ class SlaRepository(_Repo):
             self._core(sa.update(t.sla_policies).where(c.brand_id == brand_id, c.category == category,
                                                        c.priority == priority).values(values))
 
+
+    def policy_and_calendar(self, brand_id: int, category: str, priority: str
+                            ) -> tuple[Any, str | None, frozenset[date]]:
+        """The policy row (or None), the brand's shifts and closures, in two prebuilt statements (ticket
+        intake runs this for every new ticket)."""
+        params = {"b": brand_id, "c": category, "p": priority}
+        row = self._core(_POLICY_AND_SHIFTS, params).first()
+        closures = frozenset(self._core(_CLOSURES, params).scalars())
+        if row is None:
+            return None, None, closures
+        return (row if row.id is not None else None), row.brand_shifts, closures
 
     def policies(self, brand_id: int) -> Sequence[Any]:
         c = t.sla_policies.c

@@ -43,10 +43,15 @@ class _Core:
 
 
 class SlaTimerRepository(_Core):
-    def replace_for_ticket(self, brand_id: int, ticket_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    def replace_for_ticket(self, brand_id: int, ticket_id: int, rows: Sequence[dict[str, Any]], *,
+                           new: bool = False) -> None:
         """The ticket's pending escalation steps become ``rows`` (clock, percent, action, to_user_id, due_at),
-        leaving out any step that already fired."""
+        leaving out any step that already fired. ``new``: the ticket was just created and has no steps yet."""
         c = t.sla_timers.c
+        if new:
+            if rows:
+                self._x(sa.insert(t.sla_timers), [{"brand_id": brand_id, "ticket_id": ticket_id, **r} for r in rows])
+            return
         self._x(sa.delete(t.sla_timers).where(c.ticket_id == ticket_id, c.fired_at.is_(None)))
         fired = {(r.clock, r.percent, r.action) for r in self._x(
             sa.select(c.clock, c.percent, c.action).where(c.ticket_id == ticket_id))}
