@@ -6,12 +6,16 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fairdesk.domain.customers import Customer, Unit
-from fairdesk.domain.errors import Forbidden, NotFound
-from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.errors import Forbidden, InvalidInput, NotFound
+from fairdesk.domain.people import STAFF_ROLES, Actor, Role, User
 from fairdesk.domain.tickets import Ticket
 from fairdesk.services.ports import UnitOfWork
 
-__all__ = ["access_customer", "access_customer_for_ticket", "access_ticket", "access_unit", "require_role", "visible"]
+__all__ = ["access_customer", "access_customer_for_ticket", "access_handler", "access_ticket", "access_unit",
+           "require_role", "visible"]
+
+#: Who can be handed a ticket: active staff who work on it (auditors only read).
+HANDLER_ROLES = STAFF_ROLES - {Role.AUDITOR}
 
 
 def require_role(actor: Actor, *roles: Role, what: str) -> None:
@@ -53,3 +57,11 @@ def access_customer_for_ticket(uow: UnitOfWork, actor: Actor, customer_id: int) 
 def access_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> Unit:
     """A unit is visible to whoever may see its owner."""
     return visible(uow.units.get(actor.brand_id, unit_id), actor, lambda u: u.customer_id, "unit", unit_id)
+
+
+def access_handler(uow: UnitOfWork, actor: Actor, user_id: int, code: str, field: str) -> User:
+    """A member of the actor's brand's staff who can be handed tickets; anyone else is invalid input."""
+    user = uow.users.get(user_id)
+    if user is None or user.brand_id != actor.brand_id or not user.active or user.role not in HANDLER_ROLES:
+        raise InvalidInput(code, "hand over only to active staff of this brand", field=field)
+    return user

@@ -34,7 +34,7 @@ from fairdesk.domain.sla import (
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Category, EventKind, Priority, Status, Ticket, TicketEvent
 from fairdesk.services import notify
-from fairdesk.services.access import access_ticket, require_role
+from fairdesk.services.access import access_handler, access_ticket, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -176,10 +176,7 @@ def set_policy(actor: Actor, category: Category, priority: Priority, first_respo
     with uow:
         for step in escalations:
             if step.to_user_id is not None:
-                user = uow.users.get(step.to_user_id)
-                if user is None or user.brand_id != actor.brand_id or not actor_is_staff(user.role):
-                    raise InvalidInput("sla.escalation_target", "hand over only to staff of this brand",
-                                       field="escalations")
+                access_handler(uow, actor, step.to_user_id, "sla.escalation_target", "escalations")
         uow.sla.save(actor.brand_id, category.value, priority.value, first_response_min, resolution_min,
                      around_the_clock, onsite_min, ",".join(sorted(s.value for s in pauses)),
                      json.dumps([s.as_dict() for s in escalations]))
@@ -187,10 +184,6 @@ def set_policy(actor: Actor, category: Category, priority: Priority, first_respo
     if uows is None or clock_ is None:
         return 0
     return _reschedule_matching(uows, actor.brand_id, category, priority, clock_)
-
-
-def actor_is_staff(role: Role) -> bool:
-    return role not in (Role.CUSTOMER, Role.AUDITOR)
 
 
 def _reschedule_matching(uows: UowFactory, brand_id: int, category: Category, priority: Priority, clock_: Clock,

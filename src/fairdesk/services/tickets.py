@@ -23,7 +23,7 @@ from fairdesk.domain.tickets import (
     format_ticket_number,
 )
 from fairdesk.services import evidence, sla, surveys
-from fairdesk.services.access import access_customer_for_ticket, access_ticket, access_unit
+from fairdesk.services.access import access_customer_for_ticket, access_handler, access_ticket, access_unit
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -225,9 +225,7 @@ def assign_ticket(actor: Actor, ticket_id: int, user_id: int | None, note: str, 
     with uow:
         ticket = access_ticket(uow, actor, ticket_id, for_update=True)
         if user_id is not None:
-            user = uow.users.get(user_id)
-            if user is None or user.brand_id != actor.brand_id or user.role in (Role.CUSTOMER, Role.AUDITOR):
-                raise InvalidInput("ticket.assignee", "assign only to active staff of this brand", field="assignee_id")
+            access_handler(uow, actor, user_id, "ticket.assignee", "assignee_id")
         ticket.assign(user_id, actor=actor.describe(), at=clock.now(), note=note)
         evidence.record(uow, ticket.brand_id, "ticket.assigned", f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "assignee": user_id, "by": actor.describe()}, clock)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
+from fairdesk.logs import mask_text
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import KINDS
@@ -98,7 +99,7 @@ def deliveries(uow: UnitOfWork, actor: Actor, webhook_id: int, limit: int = 100)
 def _mask(transport: str, recipient: str) -> str:
     """Phone numbers and addresses are personal data: the log shows enough to recognise them, no more."""
     if transport == "sms":
-        return recipient[:5] + "****" + recipient[-4:]
+        return mask_text(recipient)
     if transport == "email":
         name, _, domain = recipient.partition("@")
         return f"{name[:1]}***@{domain}"

@@ -59,8 +59,8 @@ def deliver_due(uows: UowFactory, clock: Clock, transports: Mapping[str, Transpo
         now = clock.now()
         with uows() as uow:
             rows = uow.outbox.claim(now, now + timedelta(seconds=lease_s), batch)
-            secrets = {r.webhook_id: getattr(uow.webhooks.by_id(r.webhook_id), "secret", None)
-                       for r in rows if r.webhook_id is not None}
+            secrets = {hook_id: getattr(uow.webhooks.by_id(hook_id), "secret", None)
+                       for hook_id in {r.webhook_id for r in rows} - {None}}
             uow.commit()
         if not rows:
             return run

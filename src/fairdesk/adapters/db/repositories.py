@@ -512,32 +512,15 @@ class SlaRepository(_Repo):
             return None, None, closures
         return (row if row.id is not None else None), row.brand_shifts, closures
 
-    def policies(self, brand_id: int) -> Sequence[Any]:
-        c = t.sla_policies.c
-        return self._core(sa.select(t.sla_policies).where(c.brand_id == brand_id)
-                          .order_by(c.category, c.priority)).all()
-
-    def shifts(self, brand_id: int) -> str | None:
-        c = t.brand_calendars.c
-        return self._core(sa.select(c.shifts).where(c.brand_id == brand_id)).scalar_one_or_none()
-
     def save_shifts(self, brand_id: int, shifts: str) -> None:
         c = t.brand_calendars.c
         self._core(sa.delete(t.brand_calendars).where(c.brand_id == brand_id))
         self._core(sa.insert(t.brand_calendars).values(brand_id=brand_id, shifts=shifts))
 
-    def closures(self, brand_id: int) -> dict[date, str]:
-        c = t.brand_closures.c
-        return dict(self._core(sa.select(c.day, c.reason).where(c.brand_id == brand_id).order_by(c.day)).all())
-
     def add_closure(self, brand_id: int, day: date, reason: str) -> None:
         c = t.brand_closures.c
         self._core(sa.delete(t.brand_closures).where(c.brand_id == brand_id, c.day == day))
         self._core(sa.insert(t.brand_closures).values(brand_id=brand_id, day=day, reason=reason))
-
-    def remove_closure(self, brand_id: int, day: date) -> bool:
-        c = t.brand_closures.c
-        return bool(self._core(sa.delete(t.brand_closures).where(c.brand_id == brand_id, c.day == day)).rowcount)
 
     def open_tickets(self, brand_id: int, category: str, priority: str, after_id: int, limit: int) -> Sequence[int]:
         """Ids of the open tickets a policy applies to, in id order from ``after_id`` (for batched recompute)."""

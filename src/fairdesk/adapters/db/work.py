@@ -73,10 +73,6 @@ class SlaTimerRepository(_Core):
         return self._x(self._claimable(sa.select(t.sla_timers).where(c.due_at <= now)
                                        .order_by(c.due_at).limit(limit))).all()
 
-    def count_due(self, now: datetime) -> int:
-        return int(self._x(sa.select(sa.func.count()).select_from(t.sla_timers)
-                           .where(t.sla_timers.c.due_at <= now)).scalar_one())
-
     def delete(self, ids: Sequence[int]) -> None:
         if ids:
             self._x(sa.delete(t.sla_timers).where(t.sla_timers.c.id.in_(ids)))
@@ -133,10 +129,6 @@ class OutboxRepository(_Core):
         d = t.deliveries.c
         return self._x(sa.select(t.deliveries).where(d.outbox_id.in_(outbox_ids)).order_by(d.id)).all()
 
-    def counts(self) -> dict[str, int]:
-        c = t.outbox.c
-        return {s: n for s, n in self._x(sa.select(c.status, sa.func.count()).group_by(c.status)).all()}
-
 
 class WebhookRepository(_Core):
     def add(self, brand_id: int, url: str, secret: str, events: str, at: datetime) -> int:
@@ -179,9 +171,6 @@ class JobRepository(_Core):
 
     def record(self, name: str, result: str) -> None:
         self._x(sa.update(t.periodic_jobs).where(t.periodic_jobs.c.name == name).values(last_result=result[:500]))
-
-    def all(self) -> Sequence[Any]:
-        return self._x(sa.select(t.periodic_jobs).order_by(t.periodic_jobs.c.name)).all()
 
 
 class SurveyRepository(_Core):
