@@ -13,7 +13,9 @@ from datetime import date
 import chinese_calendar
 import structlog
 
-__all__ = ["coverage", "is_workday"]
+from fairdesk.domain.workforce import DayKind
+
+__all__ = ["coverage", "day_kind", "is_workday"]
 
 log = structlog.get_logger("fairdesk.holidays")
 _warned: set[int] = set()
@@ -37,3 +39,18 @@ def is_workday(day: date) -> bool:
         log.warning("holiday_data_missing", year=day.year, covered=f"{first}-{last}",
                     fallback="Monday-Friday; update the chinesecalendar package")
     return day.weekday() < 5
+
+
+@functools.lru_cache(maxsize=8192)
+def day_kind(day: date) -> DayKind:
+    """A statutory holiday, a make-up working day (a weekend day worked), or neither."""
+    first, last = coverage()
+    if not first <= day.year <= last:
+        is_workday(day)  # logs the missing year once
+        return DayKind.NORMAL
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    if on_holiday and name is not None:
+        return DayKind.HOLIDAY
+    if not on_holiday and day.weekday() >= 5:
+        return DayKind.MAKEUP
+    return DayKind.NORMAL

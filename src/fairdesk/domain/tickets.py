@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     ASSIGNMENT = "assignment"
     PRIORITY = "priority"
     ESCALATION = "escalation"
+    VISIT = "visit"  # a visit booked, moved, cancelled, started or finished
 
 
 S = Status
@@ -227,6 +228,15 @@ class Ticket:
         self.events.append(event)
         return event
 
+    def dispatch(self, technician_id: int | None, outlet_id: int | None, *, actor: str, at: datetime,
+                 note: str) -> TicketEvent:
+        """Record who goes on site (``None``: nobody any more) and why."""
+        self.technician_id = technician_id
+        if outlet_id is not None:
+            self.outlet_id = outlet_id
+        self.updated_at = at
+        return self.record(EventKind.VISIT, actor=actor, at=at, note=note)
+
     def raise_priority(self, *, actor: str, at: datetime, note: str) -> TicketEvent | None:
         """One step up (low → normal → high → urgent); nothing once urgent."""
         order = list(Priority)
@@ -242,7 +252,8 @@ class Ticket:
 
     def record(self, kind: EventKind, *, actor: str, at: datetime, note: str) -> TicketEvent:
         """An event that changes nothing but the history (an escalation notice, say)."""
-        event = TicketEvent(self.id, self.brand_id, kind, actor, at, note=note)
+        event = TicketEvent(self.id, self.brand_id, kind, actor, at,
+                            note=clean_text(note, "note", MAX_TEXT, required=False))
         self.events.append(event)
         return event
 

@@ -35,6 +35,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+def hash_password(password: str) -> str:
+    """An argon2 hash of a password long enough to be one."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("user.weak_password", f"a password has at least {MIN_PASSWORD} characters",
+                           field="password")
+    return _hasher.hash(password)
+
+
 def hash_token(raw: str) -> str:
     """Tokens are 256-bit random values, so a plain SHA-256 is a safe, fast lookup key."""
     return hashlib.sha256(raw.encode()).hexdigest()

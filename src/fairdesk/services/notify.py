@@ -29,7 +29,8 @@ _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  #
 
 #: Events a webhook may subscribe to.
 KINDS = ("ticket.created", "ticket.moved", "ticket.escalated", "sla.warning", "sla.breached", "survey.answered",
-         "survey.low_score")
+         "survey.low_score", "visit.booked", "visit.moved", "visit.cancelled", "visit.checked_in", "visit.completed",
+         "visit.no_show")
 
 CLOCK_LABELS = {"zh-CN": {"first_response": "首次响应时限", "onsite": "上门时限", "resolution": "解决时限"},
                 "en": {"first_response": "first response", "onsite": "on-site arrival", "resolution": "resolution"}}

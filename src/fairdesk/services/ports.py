@@ -30,6 +30,9 @@ class UnitOfWork(Protocol):
     jobs: Any
     surveys: Any
     tasks: Any
+    technicians: Any
+    appointments: Any
+    stock: Any
 
     def __enter__(self) -> Self: ...
 

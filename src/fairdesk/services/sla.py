@@ -44,6 +44,7 @@ __all__ = [
     "SweepResult",
     "add_closure",
     "load_policy",
+    "onsite_due",
     "policies",
     "reschedule_ticket",
     "set_policy",
@@ -146,6 +147,15 @@ def _timer_rows(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, n
             rows.append({"clock": name, "percent": step.percent, "action": step.action.value,
                          "to_user_id": step.to_user_id, "due_at": _step_due(c, step.percent, policy)})
     return rows
+
+
+def onsite_due(uow: UnitOfWork, ticket: Ticket, clock_: Clock) -> datetime | None:
+    """When the technician must be on site under the ticket's policy (None: no on-site target, or met)."""
+    policy = load_policy(uow, ticket.brand_id, ticket.category, ticket.priority, clock_)
+    c = _clocks(ticket, ticket.events, policy, clock_.now()).get("onsite")
+    if c is None or c.stopped is not None:
+        return None
+    return policy.calendar.deadline(c.started, c.target_min * 60, c.pauses)
 
 
 def reschedule_ticket(uow: UnitOfWork, ticket: Ticket, clock_: Clock, events: Sequence[TicketEvent] | None = None,

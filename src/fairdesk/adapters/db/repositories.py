@@ -103,6 +103,15 @@ class CustomerRepository(_Repo):
         return self._core(self._PREFIX_OF_CUSTOMER,
                           {"customer_id": customer_id, "brand_id": brand_id}).scalar_one_or_none()
 
+    def address(self, customer_id: int, address_id: int) -> tuple[str, str | None] | None:
+        """(text, adcode) of one of the customer's addresses."""
+        c = t.customer_addresses.c
+        row = self._core(sa.select(c.text, c.adcode).where(c.id == address_id, c.customer_id == customer_id)).first()
+        return (row.text, row.adcode) if row else None
+
+    def set_adcode(self, address_id: int, adcode: str) -> None:
+        self._core(sa.update(t.customer_addresses).where(t.customer_addresses.c.id == address_id).values(adcode=adcode))
+
     def has_address(self, customer_id: int, address_id: int) -> bool:
         return self.session.execute(sa.select(t.customer_addresses.c.id).where(
             t.customer_addresses.c.id == address_id,

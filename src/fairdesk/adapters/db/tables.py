@@ -530,6 +530,166 @@ tasks = sa.Table(
     sa.Index("ix_tasks_brand_status", "brand_id", "status"),
 )
 
+# --- the field: technicians, visits, parts ---------------------------------------------------------------
+
+technicians = sa.Table(
+    "technicians", metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), primary_key=True),
+    _fk("brand_id", "brands.id"),
+    _fk("outlet_id", "outlets.id"),
+    sa.Column("shifts", sa.String(200), nullable=False),
+    sa.Column("weekdays", sa.String(20), nullable=False),
+    sa.Column("holidays_off", sa.Boolean(), nullable=False),
+    sa.Column("home_latitude", sa.Float(), nullable=True),
+    sa.Column("home_longitude", sa.Float(), nullable=True),
+    sa.Column("max_visits_per_day", sa.SmallInteger(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_technicians_outlet_id", "outlet_id"),
+)
+
+certifications = sa.Table(
+    "certifications", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("technician_id", "users.id"),
+    sa.Column("product_line", sa.String(64), nullable=False),
+    sa.Column("level", sa.SmallInteger(), nullable=False),
+    sa.Column("valid_from", sa.Date(), nullable=False),
+    sa.Column("valid_to", sa.Date(), nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_certifications_technician_line", "technician_id", "product_line"),
+)
+
+technician_leave = sa.Table(
+    "technician_leave", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("technician_id", "users.id"),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Index("ix_technician_leave_technician_ends", "technician_id", "ends_at"),
+)
+
+appointments = sa.Table(
+    "appointments", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("ticket_id", "tickets.id", index=True),
+    _fk("technician_id", "users.id"),
+    _fk("outlet_id", "outlets.id"),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # booked | on_site | completed | cancelled | no_show
+    sa.Column("score", sa.Text(), nullable=False),  # JSON: cost, its terms, distance, load
+    sa.Column("override_reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("booked_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("checked_in_at", UTCDateTime(), nullable=True),
+    sa.Column("checked_out_at", UTCDateTime(), nullable=True),
+    sa.Column("work_done", sa.Text(), nullable=False, server_default=""),
+    sa.Column("closing_reason", sa.String(500), nullable=False, server_default=""),
+    sa.Index("ix_appointments_technician_starts", "technician_id", "starts_at"),
+    sa.Index("ix_appointments_brand_starts", "brand_id", "starts_at"),
+)
+
+# One row per 30-minute slot a booked visit holds: the primary key makes a double booking impossible.
+technician_slots = sa.Table(
+    "technician_slots", metadata,
+    sa.Column("technician_id", Id, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("slot_at", UTCDateTime(), primary_key=True),
+    _fk("appointment_id", "appointments.id", index=True),
+)
+
+parts = sa.Table(
+    "parts", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("sku", sa.String(40), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("serialized", sa.Boolean(), nullable=False),
+    sa.Column("unit_cost", Fen(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("brand_id", "sku", name="uq_parts_brand_sku"),
+)
+
+part_models = sa.Table(
+    "part_models", metadata,
+    sa.Column("part_id", Id, sa.ForeignKey("parts.id"), primary_key=True),
+    sa.Column("product_id", Id, sa.ForeignKey("products.id"), primary_key=True),
+)
+
+stock_locations = sa.Table(
+    "stock_locations", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # warehouse | outlet | van
+    _fk("outlet_id", "outlets.id", nullable=True, index=True),
+    _fk("technician_id", "users.id", nullable=True, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("brand_id", "code", name="uq_stock_locations_brand_code"),
+)
+
+# The maintained balance; the ledger below is the record it is derived from.
+stock_balances = sa.Table(
+    "stock_balances", metadata,
+    sa.Column("location_id", Id, sa.ForeignKey("stock_locations.id"), primary_key=True),
+    sa.Column("part_id", Id, sa.ForeignKey("parts.id"), primary_key=True),
+    _fk("brand_id", "brands.id"),
+    sa.Column("on_hand", sa.Integer(), nullable=False),
+    sa.Column("reserved", sa.Integer(), nullable=False),
+    sa.Column("reorder_point", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("reorder_qty", sa.Integer(), nullable=False, server_default="0"),
+    sa.CheckConstraint("on_hand >= 0", name="on_hand"),
+    sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved"),
+    sa.Index("ix_stock_balances_part", "part_id"),
+)
+
+serial_items = sa.Table(
+    "serial_items", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("part_id", "parts.id"),
+    sa.Column("serial", sa.String(64), nullable=False),
+    _fk("location_id", "stock_locations.id", nullable=True),
+    sa.Column("status", sa.String(10), nullable=False),  # in_stock | reserved | consumed | scrapped
+    sa.UniqueConstraint("brand_id", "part_id", "serial", name="uq_serial_items_brand_part_serial"),
+    sa.Index("ix_serial_items_location_part_status", "location_id", "part_id", "status"),
+)
+
+stock_movements = sa.Table(
+    "stock_movements", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    _fk("part_id", "parts.id"),
+    _fk("from_location_id", "stock_locations.id", nullable=True),
+    _fk("to_location_id", "stock_locations.id", nullable=True),
+    sa.Column("qty", sa.Integer(), nullable=False),
+    sa.Column("from_reservation", sa.Boolean(), nullable=False),
+    sa.Column("serial", sa.String(64), nullable=True),
+    sa.Column("reservation_id", Id, nullable=True),
+    _fk("ticket_id", "tickets.id", nullable=True),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False, server_default=""),
+    sa.CheckConstraint("qty > 0", name="qty"),
+    sa.Index("ix_stock_movements_brand_part_id", "brand_id", "part_id", "id"),
+)
+
+reservations = sa.Table(
+    "reservations", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("appointment_id", "appointments.id", index=True),
+    _fk("ticket_id", "tickets.id"),
+    _fk("part_id", "parts.id"),
+    _fk("location_id", "stock_locations.id"),
+    sa.Column("qty", sa.Integer(), nullable=False),
+    _fk("serial_item_id", "serial_items.id", nullable=True),
+    sa.Column("status", sa.String(10), nullable=False),  # held | consumed | released
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+)
+
 _started = False
 
 

@@ -6,8 +6,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fairdesk.adapters.db import field, work
 from fairdesk.adapters.db import repositories as repos
-from fairdesk.adapters.db import work
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
 
@@ -47,6 +47,9 @@ class SqlUnitOfWork:
         self.jobs = work.JobRepository(s)
         self.surveys = work.SurveyRepository(s)
         self.tasks = work.TaskRepository(s)
+        self.technicians = field.TechnicianRepository(s)
+        self.appointments = field.AppointmentRepository(s)
+        self.stock = field.StockRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
