@@ -14,19 +14,27 @@ from fastapi.testclient import TestClient
 
 from fairdesk.bootstrap import App
 from fairdesk.domain.people import Actor, Role
+from fairdesk.services import dispatch
 from fairdesk.services import plans as plans_svc
 from fairdesk.services import webhooks as webhook_svc
 from tests.conftest import Seed
+from tests.integration.field import make_field
 from tests.integration.test_api_tickets import open_ticket
 from tests.integration.test_plans_api import catalogue
 
 PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/check", "/api/v1/auth/token",
           "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}",
-          "/api/v1/surveys/{token}"}
+          "/api/v1/surveys/{token}", "/api/v1/dispatch/scoring"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
           "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1},
-          "assignee": {"assignee_id": None}, "done": {"note": "called back"}}
+          "assignee": {"assignee_id": None}, "done": {"note": "called back"}, "{technician_id}": {"active": True},
+          "certifications": {"product_line": "home-safe", "level": 1, "valid_from": "2026-01-01",
+                             "valid_to": "2027-01-01"},
+          "leave": {"starts_at": "2026-12-01T00:00:00+08:00", "ends_at": "2026-12-02T00:00:00+08:00"},
+          "dispatch": {}, "reschedule": {"starts_at": "2026-11-26T09:00:00+08:00",
+                                         "ends_at": "2026-11-26T11:00:00+08:00"},
+          "cancel": {}, "no-show": {}, "check-out": {"work_done": "done"}}
 
 
 @pytest.fixture
@@ -46,7 +54,10 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
     with wired.uows() as uow:
         task_id = uow.tasks.add(seed.brand_a, "survey.follow_up", "回访", wired.clock.now())
         uow.commit()
-    return {"webhook_id": hook["id"], "task_id": task_id, "conversation_id": conversation["id"],
+    f = make_field(wired, seed)
+    visit = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket), wired.uows, wired.clock)
+    return {"technician_id": f.wang, "visit_id": visit["id"], "kind": "stock",
+            "webhook_id": hook["id"], "task_id": task_id, "conversation_id": conversation["id"],
             "ticket_id": ticket["id"], "number": ticket["number"], "customer_id": seed.alice,
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
             "code": "AG-1"}

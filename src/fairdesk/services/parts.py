@@ -31,6 +31,7 @@ __all__ = [
     "Move",
     "add_location",
     "add_part",
+    "catalogue",
     "consume",
     "ledger",
     "move_stock",
@@ -123,7 +124,7 @@ def _part(uow: UnitOfWork, brand_id: int, sku: str) -> Part:
     return found  # type: ignore[no-any-return]
 
 
-def _serials(part: Part, qty: int, serials: Sequence[str]) -> list[str]:
+def serials_for(part: Part, qty: int, serials: Sequence[str]) -> list[str]:
     cleaned = [s.strip() for s in serials if s.strip()]
     if not part.serialized:
         if cleaned:
@@ -179,7 +180,7 @@ def move_stock(cmd: Move, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     brand_id, now = cmd.actor.brand_id, clock.now()
     with uow:
         part = _part(uow, brand_id, cmd.sku)
-        serials = _serials(part, qty, cmd.serials)
+        serials = serials_for(part, qty, cmd.serials)
         src = _location(uow, brand_id, cmd.from_location, "from_location")
         dst = _location(uow, brand_id, cmd.to_location, "to_location")
         if serials:
@@ -298,6 +299,13 @@ def consume(uow: UnitOfWork, brand_id: int, appointment_id: int, ticket_id: int,
 def _staff(actor: Actor) -> None:
     if not actor.is_staff:
         raise NotFound("not_found", "no such resource")
+
+
+def catalogue(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    _staff(actor)
+    with uow:
+        return [{"id": p.id, "sku": p.sku, "name": p.name, "serialized": p.serialized, "unit_cost": str(p.unit_cost),
+                 "models": list(p.models)} for p in uow.stock.parts(actor.brand_id)]
 
 
 def stock(uow: UnitOfWork, actor: Actor, *, location: str | None = None, sku: str | None = None

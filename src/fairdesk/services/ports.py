@@ -43,6 +43,8 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+    def savepoint(self) -> Any: ...
+
 
 class UowFactory(Protocol):
     """Makes a fresh unit of work; read-only ones may skip write locks."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from fairdesk.adapters.db import field, work
 from fairdesk.adapters.db import repositories as repos
@@ -67,6 +67,10 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def savepoint(self) -> SessionTransaction:
+        """A nested transaction: ``commit()`` keeps its work, ``rollback()`` undoes only it."""
+        return self.session.begin_nested()
 
 
 class UnitOfWorkFactory:
