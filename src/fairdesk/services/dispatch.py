@@ -113,8 +113,13 @@ def _context(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool 
         if for_update:
             uow.customers.set_adcode(ticket.address_id, adcode)
     chain = resolver.table.chain(adcode)
-    return VisitContext(ticket, product.id, product.product_line, chain, point_of(chain),
-                        uow.outlets.coverage_on_chain(ticket.brand_id, chain))
+    coverage = uow.outlets.coverage_on_chain(ticket.brand_id, chain)
+    if not coverage:
+        # Known only down to a county (or a city without counties, like 中山): outlets covering part of it
+        # are the nearest there are.
+        parts_of = [d.code for d in resolver.table.children(adcode)]
+        coverage = uow.outlets.coverage_on_chain(ticket.brand_id, parts_of) if parts_of else {}
+    return VisitContext(ticket, product.id, product.product_line, chain, point_of(chain), coverage)
 
 
 def _local_day(at: datetime, clock: Clock) -> date:

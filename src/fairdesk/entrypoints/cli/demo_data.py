@@ -45,7 +45,7 @@ _CUSTOMERS = [
 
 _TICKETS = [
     # (customer index, category, priority, subject, moves)
-    (0, Category.REPAIR, Priority.HIGH, "密码面板无反应，无法开箱", [Status.TRIAGED, Status.SCHEDULED]),
+    (0, Category.REPAIR, Priority.HIGH, "密码面板无反应，无法开箱", [Status.TRIAGED]),  # then booked below
     (1, Category.REPAIR, Priority.NORMAL, "指纹识别失败率高", [Status.TRIAGED, Status.SCHEDULED,
                                                          Status.IN_PROGRESS, Status.WAITING_PARTS]),
     (2, Category.INSTALLATION, Priority.NORMAL, "新购保险柜上门安装固定", [Status.TRIAGED]),
@@ -60,7 +60,7 @@ def load_demo_network(wired: App, operator: Actor) -> int:
     """One outlet per group of the brand's published service-area list, covering that group's places."""
     from importlib import resources
 
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.adapters.regions_data import default_resolver, point_of
     from fairdesk.services import network as network_svc
 
     resolver = default_resolver()
@@ -69,11 +69,82 @@ def load_demo_network(wired: App, operator: Actor) -> int:
     for number, line in enumerate(groups, start=1):
         first = network_svc.split_area_list(line)[0]
         code = f"AG-{number:03d}"
+        found = resolver.resolve(first).adcode
+        where = point_of(resolver.table.chain(found)) if found else None
         network_svc.create_outlet(network_svc.CreateOutlet(
-            operator, code, f"安固{first}服务网点", first, opening_hours="周一至周日 08:00-20:00"),
+            operator, code, f"安固{first}服务网点", first, opening_hours="周一至周日 08:00-20:00",
+            latitude=where[0] if where else None, longitude=where[1] if where else None),
             wired.uows(), wired.clock, resolver)
         network_svc.import_areas(operator, code, line, wired.uows(), resolver)
     return len(groups)
+
+
+_PARTS = [
+    # sku, name, unit cost, serialized, models it fits (none: every model)
+    ("LOCK-3050", "3050 电子密码锁总成", "120.00", False, ("AG-3050",)),
+    ("PANEL-3050", "3050 密码面板（含主板）", "260.00", True, ("AG-3050",)),
+    ("FP-D80", "D80 指纹识别模块", "180.00", False, ("AG-D80",)),
+    ("HINGE-F120", "F120 防火门铰链", "45.00", False, ("AG-F120",)),
+    ("KEY-EMG", "应急机械钥匙（一对）", "30.00", False, ("AG-3050", "AG-D80", "AG-F120")),
+    ("BAT-AA", "5 号碱性电池", "2.50", False, ()),
+]
+
+
+def load_demo_field(wired: App, operator: Actor, outlets: int, technician_password: str) -> None:
+    """Two technicians per outlet (one Monday-Friday, one Wednesday-Sunday), certified for every product line;
+    the demo technician login works at the first customer's outlet; original parts in a national warehouse,
+    each outlet's store and the demo technician's van."""
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.domain.parts import LocationKind, MovementKind
+    from fairdesk.services import parts as parts_svc
+    from fairdesk.services import workforce
+
+    uows, clock = wired.uows, wired.clock
+    today = clock.now().astimezone(clock.tz).date()
+    lines = [line for _, _, line in _PRODUCTS]
+    with uows(readonly=True) as uow:
+        outlet_rows = list(uow.outlets.for_brand(operator.brand_id))[:outlets]
+    from fairdesk.services import network as network_svc
+
+    route = network_svc.route_address(uows(readonly=True), operator, _CUSTOMERS[0][2], default_resolver())
+    demo_outlet = route.outlets[0][1].code if route.outlets else None
+    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+    for i, outlet in enumerate(outlet_rows):
+        for j, weekdays in enumerate(("1-5", "3-7")):
+            username = f"tech-{outlet.code.lower()}-{j + 1}"
+            home = (outlet.latitude + 0.02 * (j + 1), outlet.longitude + 0.02) if outlet.latitude is not None else None
+            tech = workforce.add_technician(workforce.AddTechnician(
+                operator, username, f"{surnames[(2 * i + j) % len(surnames)]}师傅", outlet.code,
+                shifts="08:30-12:30,13:30-19:30", weekdays=weekdays, home_latitude=home[0] if home else None,
+                home_longitude=home[1] if home else None), uows(), clock)
+            for line in lines:
+                workforce.add_certification(operator, tech.user_id, line, 2, date(today.year - 1, 1, 1),
+                                            date(today.year + 2, 12, 31), f"AG-{line[:2].upper()}-{tech.user_id:05d}",
+                                            uows(), clock)
+    me = workforce.add_technician(workforce.AddTechnician(
+        operator, "technician", _NAMES["technician"], demo_outlet or outlet_rows[0].code, weekdays="1-7",
+        shifts="08:30-12:30,13:30-19:30", email="technician@angu-safes.example", password=technician_password),
+        uows(), clock)
+    for line in lines:
+        # One certificate lapsed last month, so the demo shows that dispatch will not use it.
+        valid_to = date(today.year + 2, 12, 31) if line != "fire-safe" else today.replace(day=1) - timedelta(days=1)
+        workforce.add_certification(operator, me.user_id, line, 3, date(today.year - 2, 1, 1), valid_to,
+                                    f"AG-{line[:2].upper()}-{me.user_id:05d}", uows(), clock)
+    for sku, name, cost, serialized, models in _PARTS:
+        parts_svc.add_part(operator, sku, name, uows(), clock, serialized=serialized, unit_cost=cost, models=models)
+    parts_svc.add_location(operator, "WH-NATIONAL", "全国配件中心仓（佛山）", LocationKind.WAREHOUSE, uows(), clock)
+    parts_svc.add_location(operator, "VAN-TECHNICIAN", f"{_NAMES['technician']}工具车", LocationKind.VAN, uows(),
+                           clock, technician_id=me.user_id)
+    for sku, _, _, serialized, _ in _PARTS:
+        qty = 40 if serialized else 500
+        serials = tuple(f"{sku}-{n:05d}" for n in range(1, qty + 1)) if serialized else ()
+        parts_svc.move_stock(parts_svc.Move(operator, MovementKind.RECEIVE, sku, qty, to_location="WH-NATIONAL",
+                                            serials=serials, note="opening stock"), uows(), clock)
+        parts_svc.set_reorder(operator, "WH-NATIONAL", sku, 50 if not serialized else 10, 200, uows())
+    for sku, qty in (("BAT-AA", 24), ("KEY-EMG", 2), ("LOCK-3050", 1)):
+        parts_svc.move_stock(parts_svc.Move(operator, MovementKind.TRANSFER, sku, qty, "WH-NATIONAL",
+                                            "VAN-TECHNICIAN"), uows(), clock)
+        parts_svc.set_reorder(operator, "VAN-TECHNICIAN", sku, 2 if sku != "BAT-AA" else 8, 4, uows())
 
 
 def load_demo_plans(wired: App, operator: Actor, customer_id: int) -> None:
@@ -119,6 +190,8 @@ def load_demo(wired: App) -> bool:
             operator, c.id, model, serial, bought, date(bought.year + 3, bought.month, 1)), uows())
         customers.append((c, unit))
     for username, (role, password) in DEMO_PASSWORDS.items():
+        if role == "technician":  # a technician of an outlet: made with the field below
+            continue
         identity.create_user(identity.CreateUser(
             brand_code=DEMO_BRAND, username=username, display_name=_NAMES[username], role=Role(role),
             password=password, customer_id=customers[0][0].id if role == "customer" else None,
@@ -128,7 +201,8 @@ def load_demo(wired: App) -> bool:
                                              display_name="Acme manager", role=Role.MANAGER,
                                              password="demo-acme-manager",  # noqa: S106 — printed demo credentials
                                              language="en"), uows(), clock)
-    load_demo_network(wired, operator)
+    outlets = load_demo_network(wired, operator)
+    load_demo_field(wired, operator, outlets, DEMO_PASSWORDS["technician"][1])
     load_demo_plans(wired, operator, customers[0][0].id)
     from fairdesk.domain.channels import ChannelKind
     from fairdesk.services import channels as channels_svc
@@ -139,6 +213,7 @@ def load_demo(wired: App) -> bool:
                                (ChannelKind.WEBSITE, "https://www.angu-safes.example/", "官方网站")):
         channels_svc.register_channel(operator, kind, value, label, wired.uows(), wired.clock)
     agent = Actor(brand_id=brand.id, role=Role.AGENT, label="agent:agent")
+    opened = []
     for idx, category, priority, subject, moves in _TICKETS:
         customer, unit = customers[idx]
         ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
@@ -147,4 +222,11 @@ def load_demo(wired: App) -> bool:
         for to in moves:
             ticket_svc.move_ticket(ticket_svc.MoveTicket(agent, ticket.id, to), uows(), clock,
                                    public_url=wired.settings.public_url)
+        opened.append(ticket)
+    from fairdesk.services import dispatch as dispatch_svc
+
+    # The first repair: booked in one call, with the part the agent expects to need reserved.
+    dispatch_svc.book(dispatch_svc.Booking(Actor(brand.id, Role.DISPATCHER, label="dispatcher:dispatcher"),
+                                           opened[0].id, parts=(dispatch_svc.PartRequest("PANEL-3050"),)),
+                      uows, clock)
     return True

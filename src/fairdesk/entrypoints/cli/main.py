@@ -1029,5 +1029,9 @@ def surveys_report(brand: BrandOpt, group: Annotated[str, typer.Option(help="bra
     _emit(as_json, rows, human)
 
 
+# The field's commands live in their own module and register themselves on `app`.
+from fairdesk.entrypoints.cli import field as _field  # noqa: E402, F401
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
