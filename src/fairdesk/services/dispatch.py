@@ -99,17 +99,16 @@ def _context(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool 
     if ticket.unit_id is None:
         raise InvalidInput("dispatch.no_unit", "name the unit to repair on the request first (its product line "
                            "decides who is certified)")
-    unit = uow.units.get(ticket.brand_id, ticket.unit_id)
-    product = uow.products.get(ticket.brand_id, unit.product_id)
-    if ticket.address_id is None:
+    facts = uow.appointments.visit_facts(ticket.id)
+    if ticket.address_id is None or facts.address_id is None:
         raise InvalidInput("dispatch.no_address", "the request has no visit address")
-    text, adcode = uow.customers.address(ticket.customer_id, ticket.address_id)
     resolver = default_resolver()
+    adcode = facts.adcode
     if adcode is None:
-        adcode = resolver.resolve(text).adcode
+        adcode = resolver.resolve(facts.text).adcode
         if adcode is None:
             raise InvalidInput("dispatch.address_unresolved",
-                               f"cannot tell which county {text!r} is in; correct the address first")
+                               f"cannot tell which county {facts.text!r} is in; correct the address first")
         if for_update:
             uow.customers.set_adcode(ticket.address_id, adcode)
     chain = resolver.table.chain(adcode)
@@ -119,7 +118,7 @@ def _context(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool 
         # are the nearest there are.
         parts_of = [d.code for d in resolver.table.children(adcode)]
         coverage = uow.outlets.coverage_on_chain(ticket.brand_id, parts_of) if parts_of else {}
-    return VisitContext(ticket, product.id, product.product_line, chain, point_of(chain), coverage)
+    return VisitContext(ticket, facts.product_id, facts.product_line, chain, point_of(chain), coverage)
 
 
 def _local_day(at: datetime, clock: Clock) -> date:
@@ -129,9 +128,11 @@ def _local_day(at: datetime, clock: Clock) -> date:
 def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: date, last_day: date,
                 window: tuple[datetime, datetime] | None = None, window_min: int = DEFAULT_WINDOW_MIN,
                 preferred: int | None = None, extra_technician: int | None = None,
-                exclude_visit: int | None = None) -> tuple[list[Candidate], dict[int, Technician],
-                                                           dict[int, list[Certification]]]:
-    """Every (eligible technician, free window) for the ticket between two local days, scored."""
+                exclude_visit: int | None = None, need: int | None = None
+                ) -> tuple[list[Candidate], dict[int, Technician], dict[int, list[Certification]]]:
+    """Every (eligible technician, free window) for the ticket between two local days, scored. With ``need``,
+    later days are skipped once the best ``need`` already cost no more than any later window could (its wait
+    alone, on top of the least travel, is more), so the ranking's top ``need`` is the same as over all days."""
     now = clock.now()
     brand_id = ctx.ticket.brand_id
     outlet_ids = list(ctx.coverage)
@@ -150,17 +151,33 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
     tz = clock.tz
     start = datetime.combine(first_day, datetime.min.time(), tz)
     end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tz)
-    busy = uow.appointments.busy(techs, start, end, exclude=exclude_visit)  # a moved visit does not block itself
-    leave = uow.technicians.leave(techs, start, end)
+    # Time taken and loads from one read of the visits (the slot table guards bookings; reads need not use it);
+    # a visit being moved does not block itself.
+    busy: dict[int, set[datetime]] = {}
     loads: Counter[tuple[int, date]] = Counter()
     for a in uow.appointments.between(brand_id, start, end, technician_ids=techs, statuses=LOADED):
-        if a.id != exclude_visit:
-            loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
-    outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs.values()})
+        if a.id == exclude_visit:
+            continue
+        loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
+        if a.status in ACTIVE:
+            busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
+    leave = uow.technicians.leave(techs, start, end)
+    homeless = {t.outlet_id for t in techs.values() if t.home is None}
+    outlets = uow.outlets.by_ids(brand_id, homeless) if homeless else {}
     due = sla.onsite_due(uow, ctx.ticket, clock)
-    out = []
+    out: list[Candidate] = []
+    factor = WEIGHTS.per_hour_wait * WEIGHTS.priority_factor[ctx.ticket.priority.value]
+    floor_travel: float | None = None
     day = first_day
     while day <= last_day:
+        if need is not None and floor_travel is not None and len(out) >= need:
+            # No window of this day or later can cost less than this: stop once the best ``need`` beat it.
+            day_start = datetime.combine(day, datetime.min.time(), tz)
+            bound = floor_travel + factor * max(0.0, (day_start - now).total_seconds() / 3600) - (
+                WEIGHTS.preferred if preferred is not None else 0.0)
+            out.sort(key=Candidate.rank_key)
+            if out[need - 1].cost <= bound:
+                break
         kind = day_kind(day)
         for tech in techs.values():
             if not any(c.valid_on(day) for c in certs[tech.user_id]):
@@ -176,6 +193,8 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
                 o = outlets.get(tech.outlet_id)
                 origin = (o.latitude, o.longitude) if o is not None and o.latitude is not None else None
             distance = round(haversine_km(origin, ctx.point), 1) if origin and ctx.point else None
+            travel = WEIGHTS.per_km * (WEIGHTS.unknown_distance_km if distance is None else distance)
+            floor_travel = travel if floor_travel is None else min(floor_travel, travel)
             taken = busy.get(tech.user_id, set())
             mine = leave.get(tech.user_id, [])
             for s0, s1 in spans:
@@ -228,13 +247,14 @@ def plan(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock, *, starts_
         raise Forbidden("access.role", f"a {actor.role.value} may not see dispatch rankings")
     with uow:
         ctx = _context(uow, actor, ticket_id)
-        found = _rank(uow, ctx, clock, starts_at, ends_at, days, preferred)
+        found = _rank(uow, ctx, clock, starts_at, ends_at, days, preferred, need=limit)
         names = uow.technicians.names([c.technician_id for c in found[:limit]])
     return [_candidate_dict(c, names, clock) for c in found[:limit]]
 
 
 def _rank(uow: UnitOfWork, ctx: VisitContext, clock: Clock, starts_at: datetime | None, ends_at: datetime | None,
-          days: int, preferred: int | None, extra: int | None = None, exclude: int | None = None) -> list[Candidate]:
+          days: int, preferred: int | None, extra: int | None = None, exclude: int | None = None,
+          need: int | None = None) -> list[Candidate]:
     if (starts_at is None) != (ends_at is None):
         raise InvalidInput("dispatch.window", "give both ends of the window, or neither", field="ends_at")
     if starts_at is not None:
@@ -245,7 +265,7 @@ def _rank(uow: UnitOfWork, ctx: VisitContext, clock: Clock, starts_at: datetime 
         return found
     first, last = _days(clock, days)
     found, _, _ = _candidates(uow, ctx, clock, first_day=first, last_day=last, preferred=preferred,
-                              extra_technician=extra, exclude_visit=exclude)
+                              extra_technician=extra, exclude_visit=exclude, need=need)
     return found
 
 
@@ -340,7 +360,7 @@ def book(cmd: Booking, uows: UowFactory, clock: Clock, idempotency_key: str | No
             raise Conflict("dispatch.already_booked", "the request already has a visit booked; reschedule it instead")
         wanted = _parts(uow, actor.brand_id, ctx, cmd.parts)
         ranked = _rank(uow, ctx, clock, cmd.starts_at, cmd.ends_at, cmd.days, cmd.preferred_technician_id,
-                       extra=cmd.technician_id)
+                       extra=cmd.technician_id, need=None if cmd.technician_id else 5)
         chosen = _choose(uow, actor, ctx, ranked, cmd.technician_id, reason, cmd.starts_at, clock)
         visit_id = _claim(uow, actor, ctx, chosen, reason, now)
         tech = uow.technicians.get(actor.brand_id, visit_id[1])

@@ -152,6 +152,8 @@ def _timer_rows(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, n
 def onsite_due(uow: UnitOfWork, ticket: Ticket, clock_: Clock) -> datetime | None:
     """When the technician must be on site under the ticket's policy (None: no on-site target, or met)."""
     policy = load_policy(uow, ticket.brand_id, ticket.category, ticket.priority, clock_)
+    if policy.targets.onsite_min is None or ticket.category not in VISIT_CATEGORIES:
+        return None  # no need to read the history
     c = _clocks(ticket, ticket.events, policy, clock_.now()).get("onsite")
     if c is None or c.stopped is not None:
         return None

@@ -149,12 +149,22 @@ class AppointmentRepository(_Core):
     def between(self, brand_id: int, start: datetime, end: datetime, *, technician_ids: Iterable[int] | None = None,
                 statuses: Sequence[str] | None = None) -> Sequence[Any]:
         c = t.appointments.c
-        q = sa.select(t.appointments).where(c.brand_id == brand_id, c.starts_at < end, c.ends_at > start)
-        if technician_ids is not None:
-            q = q.where(c.technician_id.in_(list(technician_ids)))
+        q = sa.select(t.appointments).where(c.starts_at < end, c.ends_at > start)
+        # Technicians are already the brand's: by them the (technician, start) index is used, not the brand's
+        # whole calendar.
+        q = q.where(c.technician_id.in_(list(technician_ids))) if technician_ids is not None else q.where(
+            c.brand_id == brand_id)
         if statuses is not None:
             q = q.where(c.status.in_(list(statuses)))
         return self._x(q.order_by(c.starts_at, c.id)).all()
+
+    def visit_facts(self, ticket_id: int) -> Any:
+        """The unit's product and line and the visit address of a ticket, in one read."""
+        tk, u, p, a = t.tickets.c, t.units.c, t.products.c, t.customer_addresses.c
+        return self._x(sa.select(p.id.label("product_id"), p.product_line, a.id.label("address_id"), a.text, a.adcode)
+                       .select_from(t.tickets).join(t.units, u.id == tk.unit_id).join(t.products, p.id == u.product_id)
+                       .outerjoin(t.customer_addresses, (a.id == tk.address_id) & (a.customer_id == tk.customer_id))
+                       .where(tk.id == ticket_id)).one_or_none()
 
     def claim_slots(self, technician_id: int, appointment_id: int, slots: Sequence[datetime]) -> bool:
         """Take every slot for the visit, or none: True when all were free."""
