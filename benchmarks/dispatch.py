@@ -151,7 +151,8 @@ def seed_network(url: str, technicians: int, tickets: int, rnd: random.Random) -
         _ins(c, t.technician_slots, slots)
         if engine.dialect.name == "postgresql":
             for name in ("outlets", "users", "tickets", "appointments", "customer_addresses", "units"):
-                c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
+                c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - our names
+                                  f"(SELECT max(id) FROM {name}))"))
             c.execute(sa.text("ANALYZE"))
     engine.dispose()
     return brand, list(range(1, tickets + 1))
@@ -243,7 +244,8 @@ def seed_stock(url: str, movements: int, rnd: random.Random) -> tuple[int, list[
         ok, balance = [], {}
         for k, part, qty, src, dst, fr in rows:
             trial = derive([(k, part, qty, src, dst, fr)])
-            nxt = {key: tuple(a + b for a, b in zip(balance.get(key, (0, 0)), d, strict=True)) for key, d in trial.items()}
+            nxt = {key: tuple(a + b for a, b in zip(balance.get(key, (0, 0)), d, strict=True))
+                   for key, d in trial.items()}
             if all(v[0] >= 0 and 0 <= v[1] <= v[0] for v in nxt.values()):
                 balance.update(nxt)
                 ok.append((k, part, qty, src, dst, fr))
