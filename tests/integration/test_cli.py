@@ -86,3 +86,30 @@ class TestUsers:
         assert "user.weak_password" in err
         token = cli("user", "token", "zhao").strip()
         assert token.startswith("fd_")
+
+
+class TestFieldCommands:
+    def test_import_book_and_account_for_parts_from_the_cli(self, cli, wired, seed: Seed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        from tests.integration.field import make_field
+
+        f = make_field(wired, seed)
+        bad = tmp_path / "techs.csv"
+        bad.write_text("username,display_name,outlet_code\nzhou,周师傅,ZP-01\nqian,钱师傅,NOPE\n", encoding="utf-8")
+        assert "1 rows with errors; nothing was imported" in cli("tech", "import", str(bad), "--brand", "angu",
+                                                                 code=2)
+        assert "zhou" not in cli("tech", "list", "--brand", "angu")
+        assert "the good rows were imported" in cli("tech", "import", str(bad), "--brand", "angu", "--partial", code=2)
+        assert "zhou" in cli("tech", "list", "--brand", "angu")
+        cli("parts", "move", "receive", "--brand", "angu", "--sku", "LOCK-3050", "--qty", "3", "--to", "VAN-WANG")
+        err = cli("parts", "move", "receive", "--brand", "angu", "--sku", "LOCK-3050", "--qty", "1.5",
+                  "--to", "VAN-WANG", code=2)
+        assert "stock.quantity" in err
+        visit = json.loads(cli("dispatch", "auto", str(f.ticket), "--brand", "angu", "--part", "LOCK-3050:2",
+                               "--json"))
+        assert visit["technician_id"] == f.wang and visit["parts"][0]["location"] == "VAN-WANG"
+        stock = json.loads(cli("parts", "stock", "--brand", "angu", "--location", "VAN-WANG", "--sku", "LOCK-3050",
+                               "--json"))
+        assert (stock[0]["on_hand"], stock[0]["reserved"]) == (3, 2)
+        assert "all match the ledger" in cli("parts", "verify", "--brand", "angu")
+        err = cli("dispatch", "auto", str(f.ticket), "--brand", "angu", code=2)
+        assert "dispatch.already_booked" in err

@@ -156,7 +156,8 @@ def _import(kind: str, file: Path, brand: str, partial: bool, as_user: str | Non
             typer.echo(f"  row {e['row']}: {e['field'] or '-'}: {e['code']}: {e['message']}")
     _emit(as_json, report.as_dict(), human)
     if report.errors:
-        raise typer.Exit(2)
+        fail(f"{len(report.errors)} rows with errors; "
+             + ("the good rows were imported" if report.applied else "nothing was imported"))
 
 
 PartialOpt = Annotated[bool, typer.Option("--partial", help="Keep the good rows when some are bad.")]
