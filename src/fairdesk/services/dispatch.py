@@ -31,7 +31,6 @@ from fairdesk.domain.workforce import (
     SLOT_MIN,
     WEIGHTS,
     Candidate,
-    Certification,
     Technician,
     free_in,
     slots_of,
@@ -128,8 +127,7 @@ def _local_day(at: datetime, clock: Clock) -> date:
 def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: date, last_day: date,
                 window: tuple[datetime, datetime] | None = None, window_min: int = DEFAULT_WINDOW_MIN,
                 preferred: int | None = None, extra_technician: int | None = None,
-                exclude_visit: int | None = None, need: int | None = None
-                ) -> tuple[list[Candidate], dict[int, Technician], dict[int, list[Certification]]]:
+                exclude_visit: int | None = None, need: int | None = None) -> list[Candidate]:
     """Every (eligible technician, free window) for the ticket between two local days, scored. With ``need``,
     later days are skipped once the best ``need`` already cost no more than any later window could (its wait
     alone, on top of the least travel, is more), so the ranking's top ``need`` is the same as over all days."""
@@ -147,7 +145,7 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
     techs = {t.user_id: t for t, _ in found}
     certs = {t.user_id: c for t, c in found}
     if not techs:
-        return [], techs, certs
+        return []
     tz = clock.tz
     start = datetime.combine(first_day, datetime.min.time(), tz)
     end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tz)
@@ -207,7 +205,7 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
                                            priority=ctx.ticket.priority, now=now, due_at=due))
         day += timedelta(days=1)
     out.sort(key=Candidate.rank_key)
-    return out, techs, certs
+    return out
 
 
 def _days(clock: Clock, days: int) -> tuple[date, date]:
@@ -232,7 +230,7 @@ def windows(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock, *, days
     first, last = _days(clock, days)
     with uow:
         ctx = _context(uow, actor, ticket_id)
-        found, _, _ = _candidates(uow, ctx, clock, first_day=first, last_day=last, window_min=_window_min(window_min))
+        found = _candidates(uow, ctx, clock, first_day=first, last_day=last, window_min=_window_min(window_min))
     grouped: dict[tuple[datetime, datetime], int] = Counter((c.starts_at, c.ends_at) for c in found)
     tz = clock.tz
     return [{"starts_at": s.astimezone(tz).isoformat(), "ends_at": e.astimezone(tz).isoformat(), "technicians": n}
@@ -260,11 +258,11 @@ def _rank(uow: UnitOfWork, ctx: VisitContext, clock: Clock, starts_at: datetime 
     if starts_at is not None:
         validate_window(starts_at, ends_at, clock.now())  # type: ignore[arg-type]
         day = _local_day(starts_at, clock)
-        found, _, _ = _candidates(uow, ctx, clock, first_day=day, last_day=day, window=(starts_at, ends_at),  # type: ignore[arg-type]
+        found = _candidates(uow, ctx, clock, first_day=day, last_day=day, window=(starts_at, ends_at),  # type: ignore[arg-type]
                                   preferred=preferred, extra_technician=extra, exclude_visit=exclude)
         return found
     first, last = _days(clock, days)
-    found, _, _ = _candidates(uow, ctx, clock, first_day=first, last_day=last, preferred=preferred,
+    found = _candidates(uow, ctx, clock, first_day=first, last_day=last, preferred=preferred,
                               extra_technician=extra, exclude_visit=exclude, need=need)
     return found
 
@@ -678,7 +676,7 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
         names = uow.technicians.names(ids)
         leave = uow.technicians.leave(ids, start, end)
         visits = uow.appointments.between(actor.brand_id, start, end, technician_ids=ids)
-        numbers = {v.ticket_id: uow.tickets.get(actor.brand_id, v.ticket_id).number for v in visits}
+        numbers = uow.appointments.ticket_numbers([v.ticket_id for v in visits])
     kind = day_kind(day)
     rows = {t.user_id: _Row({
         "id": t.user_id, "username": names.get(t.user_id, ("", ""))[0], "name": names.get(t.user_id, ("", ""))[1],

@@ -180,18 +180,9 @@ class AppointmentRepository(_Core):
     def release_slots(self, appointment_id: int) -> None:
         self._x(sa.delete(t.technician_slots).where(t.technician_slots.c.appointment_id == appointment_id))
 
-    def busy(self, technician_ids: Iterable[int], start: datetime, end: datetime, *, exclude: int | None = None
-             ) -> dict[int, set[datetime]]:
-        """Slots taken per technician in a span (``exclude``: leave out one visit's own)."""
-        c = t.technician_slots.c
-        q = sa.select(c.technician_id, c.slot_at).where(
-            c.technician_id.in_(list(technician_ids)), c.slot_at >= start, c.slot_at < end)
-        if exclude is not None:
-            q = q.where(c.appointment_id != exclude)
-        out: dict[int, set[datetime]] = {}
-        for tech, slot in self._x(q):
-            out.setdefault(tech, set()).add(slot)
-        return out
+    def ticket_numbers(self, ticket_ids: Iterable[int]) -> dict[int, str]:
+        c = t.tickets.c
+        return dict(self._x(sa.select(c.id, c.number).where(c.id.in_(list(ticket_ids)))).all())
 
 
 def _part(row: Any, models: tuple[str, ...] = ()) -> Part:

@@ -88,8 +88,8 @@ def tech_add(brand: BrandOpt, username: Annotated[str, typer.Option()], name: An
     with reasons():
         actor = _actor(wired, brand, as_user)
         tech = workforce_svc.add_technician(workforce_svc.AddTechnician(
-            actor, username, name, outlet, shifts, weekdays, holidays_off, lat, lon, max_visits), wired.uows(),
-            wired.clock)
+            actor, username, name, outlet, shifts=shifts, weekdays=weekdays, holidays_off=holidays_off,
+            home_latitude=lat, home_longitude=lon, max_visits_per_day=max_visits), wired.uows(), wired.clock)
     _emit(as_json, {"id": tech.user_id, "username": username},
           lambda: typer.echo(f"technician {username} (id {tech.user_id}) added to {outlet}"))
 
