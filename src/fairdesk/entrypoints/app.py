@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairdesk import __version__
 from fairdesk.bootstrap import App
+from fairdesk.entrypoints.api.complaint_routes import router as complaint_router
 from fairdesk.entrypoints.api.field_routes import router as field_router
 from fairdesk.entrypoints.api.problems import install_problem_handlers, problem_response
 from fairdesk.entrypoints.api.routes import router as api_router
@@ -149,6 +150,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(api_router)
     app.include_router(work_router)
     app.include_router(field_router)
+    app.include_router(complaint_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -30,7 +30,9 @@ _env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  #
 #: Events a webhook may subscribe to.
 KINDS = ("ticket.created", "ticket.moved", "ticket.escalated", "sla.warning", "sla.breached", "survey.answered",
          "survey.low_score", "visit.booked", "visit.moved", "visit.cancelled", "visit.checked_in", "visit.completed",
-         "visit.no_show")
+         "visit.no_show", "complaint.filed", "complaint.accept", "complaint.reject", "complaint.respond",
+         "complaint.propose", "complaint.confirm", "complaint.decline", "complaint.end_mediation", "complaint.close",
+         "complaint.comment", "complaint.overdue")
 
 CLOCK_LABELS = {"zh-CN": {"first_response": "首次响应时限", "onsite": "上门时限", "resolution": "解决时限"},
                 "en": {"first_response": "first response", "onsite": "on-site arrival", "resolution": "resolution"}}

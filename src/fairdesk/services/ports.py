@@ -33,6 +33,8 @@ class UnitOfWork(Protocol):
     technicians: Any
     appointments: Any
     stock: Any
+    complaints: Any
+    credit: Any
 
     def __enter__(self) -> Self: ...
 

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from fairdesk.adapters.transports import Delivery, Transport
-from fairdesk.services import evidence, plans, sla
+from fairdesk.services import complaints, credit, evidence, plans, sla
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UowFactory
@@ -131,10 +131,22 @@ def checkpoint_job(uows: UowFactory, clock: Clock, public_url: str) -> str:
     return f"checkpointed {len(codes)} brands"
 
 
+def complaints_job(uows: UowFactory, clock: Clock, public_url: str) -> str:
+    """Complaint deadlines: where to go next once one passed; mediation ended when its period ran out."""
+    return f"complaints past a deadline {complaints.sweep(uows, clock)}"
+
+
+def credit_job(uows: UowFactory, clock: Clock, public_url: str) -> str:
+    """Recompute the service-credit scores (the month's snapshot is replaced)."""
+    return f"scores stored {credit.compute_all(uows, clock)}"
+
+
 #: name -> (every, job). Each run is claimed by exactly one worker (JobRepository.claim).
 PERIODIC: dict[str, tuple[timedelta, Callable[[UowFactory, Clock, str], str]]] = {
     "plans.renewals": (timedelta(hours=1), renewal_job),
     "evidence.checkpoint": (timedelta(hours=1), checkpoint_job),
+    "complaints.deadlines": (timedelta(minutes=5), complaints_job),
+    "credit.scores": (timedelta(hours=24), credit_job),
 }
 
 

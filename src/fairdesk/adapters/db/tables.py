@@ -7,6 +7,9 @@ from sqlalchemy.orm import registry, relationship
 
 from fairdesk.adapters.db.types import Fen, UTCDateTime, enum_column
 from fairdesk.domain.channels import ChannelKind
+from fairdesk.domain.complaints import Category as ComplaintCategory
+from fairdesk.domain.complaints import Complaint, RejectReason
+from fairdesk.domain.complaints import Status as ComplaintStatus
 from fairdesk.domain.contact import Conversation, ConversationStatus
 from fairdesk.domain.customers import Address, Customer, Phone, Product, Unit
 from fairdesk.domain.network import Outlet
@@ -690,6 +693,108 @@ reservations = sa.Table(
     sa.Column("closed_at", UTCDateTime(), nullable=True),
 )
 
+complaint_terms = sa.Table(
+    "complaint_terms", metadata,
+    sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),
+    sa.Column("green", sa.Boolean(), primary_key=True),
+    sa.Column("acceptance_wd", sa.Integer(), nullable=False),
+    sa.Column("first_response_h", sa.Integer(), nullable=False),
+    sa.Column("mediation_wd", sa.Integer(), nullable=False),
+)
+
+complaint_groups = sa.Table(
+    "complaint_groups", metadata, _id(),
+    _fk("brand_id", "brands.id", index=True),
+    sa.Column("category", enum_column(ComplaintCategory), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+)
+
+complaints = sa.Table(
+    "complaints", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("customer_id", "customers.id", index=True),
+    _fk("outlet_id", "outlets.id", nullable=True),
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("category", enum_column(ComplaintCategory), nullable=False),
+    sa.Column("green", sa.Boolean(), nullable=False),
+    sa.Column("status", enum_column(ComplaintStatus), nullable=False),
+    sa.Column("complainant", sa.String(100), nullable=False),
+    sa.Column("contact_phone", sa.String(20), nullable=False),
+    sa.Column("request", sa.Text(), nullable=False),
+    sa.Column("facts", sa.Text(), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("due_acceptance", UTCDateTime(), nullable=False),
+    sa.Column("due_first_response", UTCDateTime(), nullable=False),
+    _fk("ticket_id", "tickets.id", nullable=True),
+    _fk("subscription_id", "subscriptions.id", nullable=True),
+    _fk("conversation_id", "conversations.id", nullable=True),
+    sa.Column("accepted_at", UTCDateTime(), nullable=True),
+    sa.Column("first_response_at", UTCDateTime(), nullable=True),
+    sa.Column("due_mediation", UTCDateTime(), nullable=True),
+    sa.Column("reject_reason", enum_column(RejectReason), nullable=True),
+    sa.Column("proposal", sa.Text(), nullable=True),
+    sa.Column("ended_at", UTCDateTime(), nullable=True),
+    sa.Column("consumer_confirmed", sa.Boolean(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    _fk("group_id", "complaint_groups.id", nullable=True, index=True),
+    sa.Column("escalated_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_complaints_brand_status", "brand_id", "status"),
+    sa.Index("ix_complaints_brand_received", "brand_id", "received_at"),
+)
+
+complaint_events = sa.Table(
+    "complaint_events", metadata, _id(),
+    _fk("complaint_id", "complaints.id", index=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("side", sa.String(10), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("from_status", sa.String(20), nullable=True),
+    sa.Column("to_status", sa.String(20), nullable=True),
+    sa.Column("note", sa.Text(), nullable=False, server_default=""),
+)
+
+complaint_attachments = sa.Table(
+    "complaint_attachments", metadata, _id(),
+    _fk("complaint_id", "complaints.id", index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+)
+
+complaint_group_members = sa.Table(
+    "complaint_group_members", metadata,
+    sa.Column("group_id", Id, sa.ForeignKey("complaint_groups.id"), primary_key=True),
+    sa.Column("complaint_id", Id, sa.ForeignKey("complaints.id"), primary_key=True),
+    sa.Column("invited_at", UTCDateTime(), nullable=False),
+    sa.Column("consented_at", UTCDateTime(), nullable=True),
+    sa.Column("declined_at", UTCDateTime(), nullable=True),
+    sa.Column("representative", sa.Boolean(), nullable=False),
+)
+
+credit_scores = sa.Table(
+    "credit_scores", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("scope", sa.String(40), nullable=False),  # "brand" or "outlet:<code>"
+    sa.Column("period", sa.String(7), nullable=False),  # Shanghai month, "2026-11"
+    sa.Column("computed_at", UTCDateTime(), nullable=False),
+    sa.Column("window_from", UTCDateTime(), nullable=False),
+    sa.Column("window_to", UTCDateTime(), nullable=False),
+    sa.Column("score", sa.Numeric(4, 1), nullable=False),
+    sa.Column("grade", sa.String(1), nullable=False),
+    sa.Column("method", sa.Text(), nullable=False),  # JSON: the method's weights and pseudo-counts
+    sa.Column("inputs", sa.Text(), nullable=False),  # JSON
+    sa.Column("priors", sa.Text(), nullable=False),  # JSON
+    sa.Column("parts", sa.Text(), nullable=False),  # JSON
+    sa.UniqueConstraint("brand_id", "scope", "period", name="uq_credit_scores_brand_scope_period"),
+)
+
 _started = False
 
 
@@ -712,6 +817,7 @@ def start_mappers() -> None:
                                   lazy="selectin"),
     })
     m(Outlet, outlets)
+    m(Complaint, complaints)
     m(Conversation, conversations, version_id_col=conversations.c.version, version_id_generator=False)
     m(Subscription, subscriptions, properties={"version": subscriptions.c.version},
       version_id_col=subscriptions.c.version, version_id_generator=False)

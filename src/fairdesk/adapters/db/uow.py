@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from fairdesk.adapters.db import field, work
+from fairdesk.adapters.db import complaints, field, work
 from fairdesk.adapters.db import repositories as repos
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
@@ -50,6 +50,8 @@ class SqlUnitOfWork:
         self.technicians = field.TechnicianRepository(s)
         self.appointments = field.AppointmentRepository(s)
         self.stock = field.StockRepository(s)
+        self.complaints = complaints.ComplaintRepository(s)
+        self.credit = complaints.CreditRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -1,0 +1,232 @@
+"""Service-credit scores per brand and per outlet: computed from the stored records by the published formula
+(domain/credit.py, docs/credit.md), kept as a monthly history with every input, prior and weight that went
+into each figure, and open to anyone; the records behind a figure open to the brand's staff and auditors."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fairdesk.domain.contact import fairness_figures
+from fairdesk.domain.credit import METHOD, Inputs, Priors, compute
+from fairdesk.domain.errors import InvalidInput, NotFound
+from fairdesk.domain.people import Actor, Role
+from fairdesk.services.access import require_role
+from fairdesk.services.clock import Clock
+from fairdesk.services.ports import UnitOfWork, UowFactory
+
+__all__ = ["COMPONENTS", "WINDOW_DAYS", "compute_all", "explain", "inputs_of", "method", "priors_from", "show"]
+
+WINDOW_DAYS = 365
+BRAND = "brand"
+_COUNTS = ("ratings", "csat_sum", "nps_answers", "promoters", "detractors", "tickets", "complaints", "response_due",
+           "on_time", "ended", "confirmed", "repeat")
+#: Which records stand behind each part (for ``inputs_of``).
+COMPONENTS = {"csat": "surveys", "nps": "surveys", "complaint_rate": "complaints", "on_time_response": "complaints",
+              "confirmed_resolution": "complaints", "repeat_complaints": "complaints"}
+
+
+def priors_from(totals: dict[str, float]) -> Priors:
+    """The platform's pooled values (the documented defaults where there is nothing to pool)."""
+    d = Priors()
+
+    def ratio(n: str, k: str, default: float) -> float:
+        return totals[n] / totals[k] if totals.get(k) else default
+
+    return Priors(csat=ratio("csat_sum", "ratings", d.csat),
+                  nps=(totals["promoters"] - totals["detractors"]) / totals["nps_answers"]
+                  if totals.get("nps_answers") else d.nps,
+                  complaint_rate=ratio("complaints", "tickets", d.complaint_rate),
+                  on_time=ratio("on_time", "response_due", d.on_time),
+                  confirmed=ratio("confirmed", "ended", d.confirmed),
+                  repeat=ratio("repeat", "complaints", d.repeat))
+
+
+def _fairness(uow: UnitOfWork, brand_id: int, rows: list[Any], since: datetime, until: datetime) -> dict[str, Any]:
+    up = [r for r in rows if r.kind == "upgrade"]
+    down = [r for r in rows if r.kind in ("downgrade", "cancel")]
+
+    def delay(rs: list[Any]) -> float:
+        return round(statistics.median((r.effective_at - r.submitted_at).total_seconds() / 3600 for r in rs), 3) \
+            if rs else 0.0
+
+    def steps(rs: list[Any]) -> float:
+        return round(statistics.fmean(r.steps for r in rs), 3) if rs else 0.0
+
+    slower = fairness_figures(uow.contact.opened_between(brand_id, since, until))["flag"]
+    return {"upgrades": len(up), "downgrades": len(down), "upgrade_delay_h": delay(up),
+            "downgrade_delay_h": delay(down), "upgrade_steps": steps(up), "downgrade_steps": steps(down),
+            "slower_to_human": bool(slower)}
+
+
+def compute_all(uows: UowFactory, clock: Clock) -> int:
+    """Score every brand and every outlet with records over the last year; the month's snapshot is replaced by
+    the newest computation. Returns how many scores were stored."""
+    now = clock.now()
+    since = now - timedelta(days=WINDOW_DAYS)
+    period = now.astimezone(clock.tz).strftime("%Y-%m")
+    with uows(readonly=True) as uow:
+        counts: dict[tuple[int, int | None], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_COUNTS, 0))
+        for query in (uow.credit.surveys, uow.credit.tickets, uow.credit.complaints):
+            for r in query(since, now):
+                row = r._mapping
+                for k in _COUNTS:
+                    if k in row:
+                        counts[(r.brand_id, r.outlet_id)][k] += int(row[k] or 0)
+        changes: dict[int, list[Any]] = defaultdict(list)
+        for r in uow.credit.plan_changes(since, now):
+            changes[r.brand_id].append(r)
+        brands = {b.id: b for b in uow.brands.all()}
+        fairness = {bid: _fairness(uow, bid, changes[bid], since, now) for bid in brands}
+        outlets = {bid: {o.id: o.code for o in uow.outlets.for_brand(bid)} for bid in brands}
+    totals: dict[str, float] = dict.fromkeys(_COUNTS, 0)
+    per_brand: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_COUNTS, 0))
+    for (bid, _), c in counts.items():
+        for k in _COUNTS:
+            totals[k] += c[k]
+            per_brand[bid][k] += c[k]
+    priors = priors_from(totals)
+    stored = 0
+    with uows() as uow:
+        for bid in brands:
+            scopes: list[tuple[str, Inputs, bool]] = [(BRAND, Inputs(**per_brand[bid], **fairness[bid]), True)]
+            for (b, oid), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+                if b == bid and oid is not None and oid in outlets[bid]:
+                    scopes.append((f"outlet:{outlets[bid][oid]}", Inputs(**c), False))
+            for scope, inputs, brand_level in scopes:
+                score = compute(inputs, priors, METHOD, brand_level=brand_level)
+                uow.credit.save(bid, scope, period, computed_at=now, window_from=since, window_to=now,
+                                score=Decimal(str(score.total)), grade=score.grade,
+                                method=json.dumps(METHOD.as_dict(), sort_keys=True),
+                                inputs=json.dumps(inputs.as_dict(), sort_keys=True),
+                                priors=json.dumps(priors.as_dict(), sort_keys=True),
+                                parts=json.dumps(score.as_dict(), sort_keys=True))
+                stored += 1
+        uow.commit()
+    return stored
+
+
+def method() -> dict[str, Any]:
+    """The published method: weights, pseudo-counts, the window, and where it is explained."""
+    return {"version": METHOD.version, "window_days": WINDOW_DAYS, **METHOD.as_dict(),
+            "document": "docs/credit.md", "page": "/credit/method"}
+
+
+def _snapshot(r: Any, clock: Clock, *, detail: bool) -> dict[str, Any]:
+    out = {"scope": r.scope, "period": r.period, "score": float(r.score), "grade": r.grade,
+           "computed_at": r.computed_at.astimezone(clock.tz).isoformat()}
+    if detail:
+        parts = json.loads(r.parts)
+        out |= {"parts": parts["parts"], "deductions": parts["deductions"], "inputs": json.loads(r.inputs),
+                "priors": json.loads(r.priors), "method": json.loads(r.method),
+                "window": {"from": r.window_from.astimezone(clock.tz).isoformat(),
+                           "to": r.window_to.astimezone(clock.tz).isoformat()}}
+    return out
+
+
+def _brand(uow: UnitOfWork, code: str) -> Any:
+    brand = uow.brands.by_code(code)
+    if brand is None:
+        raise NotFound("brand.not_found", f"no brand {code!r}")
+    return brand
+
+
+def show(uows: UowFactory, brand_code: str, clock: Clock) -> dict[str, Any]:
+    """Public: the brand's newest score with its parts, its outlets' scores, and the monthly history."""
+    with uows(readonly=True) as uow:
+        brand = _brand(uow, brand_code)
+        latest = uow.credit.latest_for_brand(brand.id)
+        history = uow.credit.history(brand.id, BRAND)
+    own = next((r for r in latest if r.scope == BRAND), None)
+    return {"brand": {"code": brand.code, "name": brand.name},
+            "score": _snapshot(own, clock, detail=True) if own else None,
+            "outlets": sorted((_snapshot(r, clock, detail=False) | {"outlet": r.scope.split(":", 1)[1]}
+                               for r in latest if r.scope != BRAND), key=lambda s: -s["score"]),
+            "history": [_snapshot(r, clock, detail=False) for r in history],
+            "method": method()}
+
+
+def _arithmetic(part: dict[str, Any], inputs: dict[str, Any], priors: dict[str, Any], m: dict[str, Any]) -> str:
+    """The documented calculation written out with this score's numbers."""
+    name = part["name"]
+    if name == "csat":
+        return (f"(({inputs['csat_sum']} + {m['m_ratings']}×{priors['csat']:.4f}) / ({inputs['ratings']} + "
+                f"{m['m_ratings']}) − 1) / 4 = {part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}")
+    if name == "nps":
+        return (f"((({inputs['promoters']} − {inputs['detractors']}) + {m['m_ratings']}×{priors['nps']:.4f}) / "
+                f"({inputs['nps_answers']} + {m['m_ratings']}) + 1) / 2 = {part['shrunk']:.4f}; × {part['weight']}"
+                f" = {part['points']:.2f}")
+    if name == "complaint_rate":
+        return (f"r = ({inputs['complaints']} + {m['m_tickets']}×{priors['complaint_rate']:.6f}) / "
+                f"({inputs['tickets']} + {m['m_tickets']}); 1 / (1 + 1000·r / {m['half_rate_per_1000']}) = "
+                f"{part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}")
+    n, d, p = {"on_time_response": ("on_time", "response_due", "on_time"),
+               "confirmed_resolution": ("confirmed", "ended", "confirmed"),
+               "repeat_complaints": ("repeat", "complaints", "repeat")}[name]
+    body = f"({inputs[n]} + {m['m_complaints']}×{priors[p]:.4f}) / ({inputs[d]} + {m['m_complaints']})"
+    if name == "repeat_complaints":
+        body = f"1 − {body}"
+    return f"{body} = {part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}"
+
+
+def explain(uows: UowFactory, brand_code: str, clock: Clock, outlet_code: str | None = None,
+            period: str | None = None) -> dict[str, Any]:
+    """Public: one score taken apart — each part's inputs, prior, shrunk value and points, written out."""
+    scope = f"outlet:{outlet_code}" if outlet_code else BRAND
+    with uows(readonly=True) as uow:
+        brand = _brand(uow, brand_code)
+        rows = uow.credit.history(brand.id, scope)
+    if period:
+        rows = [r for r in rows if r.period == period]
+    if not rows:
+        raise NotFound("credit.not_found", f"no score for {brand_code} {scope}" + (f" in {period}" if period else ""))
+    snap = _snapshot(rows[-1], clock, detail=True)
+    for part in snap["parts"]:
+        part["calculation"] = _arithmetic(part, snap["inputs"], snap["priors"], snap["method"])
+    total = sum(p["points"] for p in snap["parts"]) - sum(d["points"] for d in snap["deductions"])
+    snap["calculation"] = (" + ".join(f"{p['points']:.2f}" for p in snap["parts"])
+                           + "".join(f" − {d['points']}" for d in snap["deductions"])
+                           + f" = {total:.2f} → {snap['score']} ({snap['grade']})")
+    return {"brand": {"code": brand.code, "name": brand.name}} | snap
+
+
+def inputs_of(uows: UowFactory, actor: Actor, brand_code: str, component: str, clock: Clock,
+              outlet_code: str | None = None) -> dict[str, Any]:
+    """The records behind one part of the newest score: the brand's own staff and auditors may audit them."""
+    if actor.is_customer:
+        raise NotFound("not_found", "no such report")
+    require_role(actor, Role.MANAGER, Role.AUDITOR, what="audit the inputs of a score")
+    if component not in COMPONENTS:
+        raise InvalidInput("credit.component", f"one of {', '.join(COMPONENTS)}", field="component")
+    with uows(readonly=True) as uow:
+        brand = _brand(uow, brand_code)
+        if actor.role is not Role.AUDITOR and brand.id != actor.brand_id:
+            raise NotFound("brand.not_found", f"no brand {brand_code!r}")
+        outlet_id = None
+        if outlet_code:
+            outlet = uow.outlets.by_code(brand.id, outlet_code)
+            if outlet is None:
+                raise NotFound("outlet.not_found", f"no outlet {outlet_code!r}")
+            outlet_id = outlet.id
+        rows = uow.credit.history(brand.id, f"outlet:{outlet_code}" if outlet_code else BRAND)
+        if not rows:
+            raise NotFound("credit.not_found", f"no score for {brand_code}")
+        snap = rows[-1]
+        if COMPONENTS[component] == "surveys":
+            records = [{"survey_id": r.id, "ticket_id": r.ticket_id, "outlet_id": r.outlet_id,
+                        "answered_at": r.answered_at.isoformat(), "csat": r.csat, "nps": r.nps}
+                       for r in uow.credit.survey_records(brand.id, outlet_id, snap.window_from, snap.window_to)]
+        else:
+            records = [{"complaint_id": r.id, "number": r.number, "outlet_id": r.outlet_id, "category": r.category,
+                        "status": r.status, "received_at": r.received_at.isoformat(),
+                        "due_first_response": r.due_first_response.isoformat(),
+                        "first_response_at": r.first_response_at.isoformat() if r.first_response_at else None,
+                        "consumer_confirmed": r.consumer_confirmed}
+                       for r in uow.credit.complaint_records(brand.id, outlet_id, snap.window_from, snap.window_to)]
+    return {"brand": brand.code, "scope": snap.scope, "period": snap.period, "component": component,
+            "window": {"from": snap.window_from.isoformat(), "to": snap.window_to.isoformat()},
+            "inputs": json.loads(snap.inputs), "records": records}
