@@ -1,14 +1,17 @@
 """The service-credit score: a published formula from consumer ratings and complaint handling.
 
 Every part is a rate in [0, 1] turned into points by its weight; the parts add up to 100. Each rate is shrunk
-towards the platform's value with a fixed number of pseudo-observations (a Bayesian average), so a brand with
-three perfect ratings sits near the platform mean and cannot outrank one with three thousand good ones by luck.
+towards the platform's value with a fixed number of pseudo-observations (a Bayesian average) and then taken at
+the cautious end of a one-standard-error band, a band that narrows as observations come in. So a brand with
+three perfect ratings sits near the platform mean, below the band's edge of one with three thousand equally good
+ones: it cannot outrank it by luck alone.
 The fairness deductions are taken off the brand's total. docs/credit.md states the same formula in words; the
 test suite recomputes a score from its stored inputs with that text and nothing else.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ class Inputs:
 
     ratings: int = 0  # answered surveys with a CSAT score
     csat_sum: int = 0  # sum of their CSAT scores (1-5)
+    csat_sq: int = 0  # sum of their squares (for the platform's spread)
     nps_answers: int = 0
     promoters: int = 0  # NPS 9-10
     detractors: int = 0  # NPS 0-6
@@ -49,7 +53,9 @@ class Priors:
     """The platform's values over the same window, towards which every score is shrunk."""
 
     csat: float = 4.0  # mean CSAT
+    csat_sd: float = 1.0  # standard deviation of a CSAT answer
     nps: float = 0.3  # (promoters - detractors) / answers
+    nps_sd: float = 0.8  # standard deviation of an answer scored +1 / 0 / -1
     complaint_rate: float = 0.01  # complaints per ticket
     on_time: float = 0.8
     confirmed: float = 0.6
@@ -73,6 +79,8 @@ class Method:
     m_ratings: int = 30
     m_tickets: int = 1000
     m_complaints: int = 20
+    #: Each part is taken this many standard errors towards the cautious side.
+    z: float = 1.0
     #: Complaints per 1,000 requests at which the complaint-rate part is worth half its points.
     half_rate_per_1000: float = 10.0
     #: Fairness deductions (points), each applied when there are at least ``fair_min`` of both kinds.
@@ -116,23 +124,41 @@ def _shrink(successes: float, n: int, prior: float, m: int) -> float:
     return (successes + m * prior) / (n + m)
 
 
+def _se(sd: float, n: int, m: int) -> float:
+    return sd / math.sqrt(n + m)
+
+
+def _bern(p: float) -> float:
+    return math.sqrt(max(0.0, p * (1 - p)))
+
+
+def _unit(v: float) -> float:
+    return min(1.0, max(0.0, v))
+
+
 def grade(total: float) -> str:
     return "A" if total >= 85 else "B" if total >= 70 else "C" if total >= 55 else "D"
 
 
 def compute(x: Inputs, priors: Priors, method: Method = METHOD, *, brand_level: bool = True) -> Score:
     """The score of one brand or outlet from its inputs and the platform's priors."""
-    m = method
-    csat_mean = _shrink(x.csat_sum, x.ratings, priors.csat, m.m_ratings)
-    nps = _shrink(x.promoters - x.detractors, x.nps_answers, priors.nps, m.m_ratings)
-    rate = _shrink(x.complaints, x.tickets, priors.complaint_rate, m.m_tickets)
-    on_time = _shrink(x.on_time, x.response_due, priors.on_time, m.m_complaints)
-    confirmed = _shrink(x.confirmed, x.ended, priors.confirmed, m.m_complaints)
-    repeat = _shrink(x.repeat, x.complaints, priors.repeat, m.m_complaints)
+    m, z, p = method, method.z, priors
+    # Good-direction rates take the band's lower edge, bad-direction rates (complaints, repeats) its upper edge.
+    csat = (_shrink(x.csat_sum, x.ratings, p.csat, m.m_ratings) - z * _se(p.csat_sd, x.ratings, m.m_ratings) - 1) / 4
+    nps = (_shrink(x.promoters - x.detractors, x.nps_answers, p.nps, m.m_ratings)
+           - z * _se(p.nps_sd, x.nps_answers, m.m_ratings) + 1) / 2
+    rate = (_shrink(x.complaints, x.tickets, p.complaint_rate, m.m_tickets)
+            + z * _se(_bern(p.complaint_rate), x.tickets, m.m_tickets))
+    on_time = (_shrink(x.on_time, x.response_due, p.on_time, m.m_complaints)
+               - z * _se(_bern(p.on_time), x.response_due, m.m_complaints))
+    confirmed = (_shrink(x.confirmed, x.ended, p.confirmed, m.m_complaints)
+                 - z * _se(_bern(p.confirmed), x.ended, m.m_complaints))
+    repeat = (_shrink(x.repeat, x.complaints, p.repeat, m.m_complaints)
+              + z * _se(_bern(p.repeat), x.complaints, m.m_complaints))
     rows = [
-        ("csat", x.ratings, x.csat_sum / x.ratings if x.ratings else None, (csat_mean - 1) / 4, m.w_csat),
+        ("csat", x.ratings, x.csat_sum / x.ratings if x.ratings else None, csat, m.w_csat),
         ("nps", x.nps_answers, (x.promoters - x.detractors) / x.nps_answers if x.nps_answers else None,
-         (nps + 1) / 2, m.w_nps),
+         nps, m.w_nps),
         ("complaint_rate", x.tickets, x.complaints / x.tickets if x.tickets else None,
          1 / (1 + rate * 1000 / m.half_rate_per_1000), m.w_complaint_rate),
         ("on_time_response", x.response_due, x.on_time / x.response_due if x.response_due else None, on_time,
@@ -141,8 +167,8 @@ def compute(x: Inputs, priors: Priors, method: Method = METHOD, *, brand_level: 
         ("repeat_complaints", x.complaints, x.repeat / x.complaints if x.complaints else None, 1 - repeat,
          m.w_repeat),
     ]
-    parts = tuple(Part(name, n, None if raw is None else round(raw, 6), round(value, 6), round(value * w, 4), w)
-                  for name, n, raw, value, w in rows)
+    parts = tuple(Part(name, n, None if raw is None else round(raw, 6), round(_unit(value), 6),
+                       round(_unit(value) * w, 4), w) for name, n, raw, value, w in rows)
     deductions: list[tuple[str, float]] = []
     if brand_level:
         both = min(x.upgrades, x.downgrades) >= m.fair_min

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +25,8 @@ from fairdesk.entrypoints.api.routes import router as api_router
 from fairdesk.entrypoints.api.work_routes import router as work_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
+from fairdesk.services.complaints import MAX_ATTACHMENT
+from fairdesk.services.imports import MAX_IMPORT
 
 __all__ = ["create_app"]
 
@@ -95,17 +98,19 @@ class SecurityHeaders:
 class BodyLimit:
     """Refuses bodies over the limit with 413 before anything parses them, declared length or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[tuple[re.Pattern[str], int], ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads  # paths that take files, with their own limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((n for pattern, n in self.uploads if pattern.fullmatch(scope["path"])), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
 
@@ -114,19 +119,18 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counting_receive, send)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         request = Request(scope, receive)
-        response = problem_response(request, 413, "request.too_large",
-                                    f"the body is larger than {self.max_bytes} bytes")
+        response = problem_response(request, 413, "request.too_large", f"the body is larger than {limit} bytes")
         await response(scope, receive, send)
 
 
@@ -167,7 +171,9 @@ def create_app(wired: App) -> FastAPI:
     secret = settings.secret_key or "demo-only-" + uuid.uuid4().hex  # demo mode: a fresh key per run
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="fairdesk_session",
                        max_age=settings.session_max_age_s, same_site="lax", https_only=False)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, uploads=(
+        (re.compile(r"/api/v1/complaints/\d+/attachments"), MAX_ATTACHMENT),
+        (re.compile(r"/api/v1/imports/\w+"), MAX_IMPORT)))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
     return app

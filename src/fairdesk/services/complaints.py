@@ -87,7 +87,7 @@ def _next_steps_table() -> dict[str, Any]:
 
 
 def _calendar(uow: UnitOfWork, brand_id: int) -> frozenset[Any]:
-    return uow.sla.policy_and_calendar(brand_id, "other", "normal")[2]
+    return uow.sla.closures(brand_id)
 
 
 def terms_of(uow: UnitOfWork, brand_id: int) -> dict[bool, Terms]:
@@ -98,13 +98,13 @@ def terms_of(uow: UnitOfWork, brand_id: int) -> dict[bool, Terms]:
 
 def set_terms(actor: Actor, green: bool, terms: Terms, uow: UnitOfWork) -> dict[str, Any]:
     require_role(actor, Role.MANAGER, what="set complaint deadlines")
-    standard = terms_of(uow, actor.brand_id)[not green] if green else terms
-    fast = terms if green else terms_of(uow, actor.brand_id)[True]
-    if (fast.acceptance_wd > standard.acceptance_wd or fast.first_response_h > standard.first_response_h
-            or fast.mediation_wd > standard.mediation_wd):
-        raise InvalidInput("complaint.green_slower", "the green channel's deadlines may not be longer than the "
-                                                     "standard ones")
     with uow:
+        standard = terms_of(uow, actor.brand_id)[False] if green else terms
+        fast = terms if green else terms_of(uow, actor.brand_id)[True]
+        if (fast.acceptance_wd > standard.acceptance_wd or fast.first_response_h > standard.first_response_h
+                or fast.mediation_wd > standard.mediation_wd):
+            raise InvalidInput("complaint.green_slower", "the green channel's deadlines may not be longer than the "
+                                                         "standard ones")
         uow.complaints.set_terms(actor.brand_id, green, terms)
         uow.commit()
     return {"green": green, **terms.as_dict()}

@@ -5,6 +5,7 @@ into each figure, and open to anyone; the records behind a figure open to the br
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -23,8 +24,8 @@ __all__ = ["COMPONENTS", "WINDOW_DAYS", "compute_all", "explain", "inputs_of", "
 
 WINDOW_DAYS = 365
 BRAND = "brand"
-_COUNTS = ("ratings", "csat_sum", "nps_answers", "promoters", "detractors", "tickets", "complaints", "response_due",
-           "on_time", "ended", "confirmed", "repeat")
+_COUNTS = ("ratings", "csat_sum", "csat_sq", "nps_answers", "promoters", "detractors", "tickets", "complaints",
+           "response_due", "on_time", "ended", "confirmed", "repeat")
 #: Which records stand behind each part (for ``inputs_of``).
 COMPONENTS = {"csat": "surveys", "nps": "surveys", "complaint_rate": "complaints", "on_time_response": "complaints",
               "confirmed_resolution": "complaints", "repeat_complaints": "complaints"}
@@ -37,9 +38,16 @@ def priors_from(totals: dict[str, float]) -> Priors:
     def ratio(n: str, k: str, default: float) -> float:
         return totals[n] / totals[k] if totals.get(k) else default
 
-    return Priors(csat=ratio("csat_sum", "ratings", d.csat),
-                  nps=(totals["promoters"] - totals["detractors"]) / totals["nps_answers"]
-                  if totals.get("nps_answers") else d.nps,
+    csat, nps = ratio("csat_sum", "ratings", d.csat), d.nps
+    csat_sd, nps_sd = d.csat_sd, d.nps_sd
+    if totals.get("ratings", 0) >= 2:
+        csat_sd = math.sqrt(max(0.0, totals["csat_sq"] / totals["ratings"] - csat ** 2)) or d.csat_sd
+    if totals.get("nps_answers"):
+        nps = (totals["promoters"] - totals["detractors"]) / totals["nps_answers"]
+        if totals["nps_answers"] >= 2:
+            nps_sd = math.sqrt(max(0.0, (totals["promoters"] + totals["detractors"]) / totals["nps_answers"]
+                                   - nps ** 2)) or d.nps_sd
+    return Priors(csat=csat, csat_sd=csat_sd, nps=nps, nps_sd=nps_sd,
                   complaint_rate=ratio("complaints", "tickets", d.complaint_rate),
                   on_time=ratio("on_time", "response_due", d.on_time),
                   confirmed=ratio("confirmed", "ended", d.confirmed),
@@ -150,27 +158,31 @@ def show(uows: UowFactory, brand_code: str, clock: Clock) -> dict[str, Any]:
             "method": method()}
 
 
-def _arithmetic(part: dict[str, Any], inputs: dict[str, Any], priors: dict[str, Any], m: dict[str, Any]) -> str:
-    """The documented calculation written out with this score's numbers."""
-    name = part["name"]
+def _arithmetic(part: dict[str, Any], x: dict[str, Any], p: dict[str, Any], m: dict[str, Any]) -> str:
+    """The documented calculation written out with this score's numbers (docs/credit.md, "The parts")."""
+    name, z = part["name"], m["z"]
+    tail = f" = {part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}"
     if name == "csat":
-        return (f"(({inputs['csat_sum']} + {m['m_ratings']}×{priors['csat']:.4f}) / ({inputs['ratings']} + "
-                f"{m['m_ratings']}) − 1) / 4 = {part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}")
+        k = x["ratings"] + m["m_ratings"]
+        return (f"(({x['csat_sum']} + {m['m_ratings']}×{p['csat']:.4f}) / {k} − {z}×{p['csat_sd']:.4f}/√{k} − 1)"
+                f" / 4{tail}")
     if name == "nps":
-        return (f"((({inputs['promoters']} − {inputs['detractors']}) + {m['m_ratings']}×{priors['nps']:.4f}) / "
-                f"({inputs['nps_answers']} + {m['m_ratings']}) + 1) / 2 = {part['shrunk']:.4f}; × {part['weight']}"
-                f" = {part['points']:.2f}")
+        k = x["nps_answers"] + m["m_ratings"]
+        return (f"(({x['promoters']} − {x['detractors']} + {m['m_ratings']}×{p['nps']:.4f}) / {k} − "
+                f"{z}×{p['nps_sd']:.4f}/√{k} + 1) / 2{tail}")
     if name == "complaint_rate":
-        return (f"r = ({inputs['complaints']} + {m['m_tickets']}×{priors['complaint_rate']:.6f}) / "
-                f"({inputs['tickets']} + {m['m_tickets']}); 1 / (1 + 1000·r / {m['half_rate_per_1000']}) = "
-                f"{part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}")
-    n, d, p = {"on_time_response": ("on_time", "response_due", "on_time"),
-               "confirmed_resolution": ("confirmed", "ended", "confirmed"),
-               "repeat_complaints": ("repeat", "complaints", "repeat")}[name]
-    body = f"({inputs[n]} + {m['m_complaints']}×{priors[p]:.4f}) / ({inputs[d]} + {m['m_complaints']})"
+        k = x["tickets"] + m["m_tickets"]
+        r0 = p["complaint_rate"]
+        return (f"r = ({x['complaints']} + {m['m_tickets']}×{r0:.6f}) / {k} + {z}×√({r0:.6f}×(1−{r0:.6f}))/√{k}; "
+                f"1 / (1 + 1000·r / {m['half_rate_per_1000']}){tail}")
+    n, d, prior = {"on_time_response": ("on_time", "response_due", "on_time"),
+                   "confirmed_resolution": ("confirmed", "ended", "confirmed"),
+                   "repeat_complaints": ("repeat", "complaints", "repeat")}[name]
+    k, p0 = x[d] + m["m_complaints"], p[prior]
+    band = f"{z}×√({p0:.4f}×(1−{p0:.4f}))/√{k}"
     if name == "repeat_complaints":
-        body = f"1 − {body}"
-    return f"{body} = {part['shrunk']:.4f}; × {part['weight']} = {part['points']:.2f}"
+        return f"1 − (({x[n]} + {m['m_complaints']}×{p0:.4f}) / {k} + {band}){tail}"
+    return f"({x[n]} + {m['m_complaints']}×{p0:.4f}) / {k} − {band}{tail}"
 
 
 def explain(uows: UowFactory, brand_code: str, clock: Clock, outlet_code: str | None = None,

@@ -38,6 +38,9 @@ COLUMNS = {
 }
 KINDS = tuple(COLUMNS)
 
+#: The largest spreadsheet accepted over HTTP (the API's usual body limit is 1 MB).
+MAX_IMPORT = 10 * 1024 * 1024
+
 
 @dataclass
 class ImportReport:

@@ -176,7 +176,9 @@ class CreditRepository(_Core):
         c = t.surveys.c
         return self._x(sa.select(
             c.brand_id, c.outlet_id, sa.func.count(c.csat).label("ratings"),
-            sa.func.coalesce(sa.func.sum(c.csat), 0).label("csat_sum"), sa.func.count(c.nps).label("nps_answers"),
+            sa.func.coalesce(sa.func.sum(c.csat), 0).label("csat_sum"),
+            sa.func.coalesce(sa.func.sum(c.csat * c.csat), 0).label("csat_sq"),
+            sa.func.count(c.nps).label("nps_answers"),
             sa.func.sum(sa.case((c.nps >= 9, 1), else_=0)).label("promoters"),
             sa.func.sum(sa.case((c.nps <= 6, 1), else_=0)).label("detractors"))
             .where(c.answered_at >= since, c.answered_at < until, c.csat.is_not(None))

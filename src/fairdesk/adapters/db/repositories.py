@@ -521,6 +521,10 @@ class SlaRepository(_Repo):
             return None, None, closures
         return (row if row.id is not None else None), row.brand_shifts, closures
 
+    def closures(self, brand_id: int) -> frozenset[date]:
+        """The brand's own closure days."""
+        return frozenset(self._core(_CLOSURES, {"b": brand_id}).scalars())
+
     def save_shifts(self, brand_id: int, shifts: str) -> None:
         c = t.brand_calendars.c
         self._core(sa.delete(t.brand_calendars).where(c.brand_id == brand_id))
