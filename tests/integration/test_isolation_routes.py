@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from fairdesk.bootstrap import App
 from fairdesk.domain.people import Actor, Role
+from fairdesk.services import customers as customer_svc
 from fairdesk.services import dispatch
 from fairdesk.services import plans as plans_svc
 from fairdesk.services import webhooks as webhook_svc
@@ -24,7 +25,8 @@ from tests.integration.test_plans_api import catalogue
 
 PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/check", "/api/v1/auth/token",
           "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}",
-          "/api/v1/surveys/{token}", "/api/v1/dispatch/scoring"}
+          "/api/v1/surveys/{token}", "/api/v1/dispatch/scoring", "/api/v1/public/brands/{brand_code}/complaints",
+          "/api/v1/credit/{brand_code}", "/api/v1/credit/{brand_code}/explain", "/api/v1/credit/method"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
           "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1},
@@ -34,7 +36,8 @@ BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units":
           "leave": {"starts_at": "2026-12-01T00:00:00+08:00", "ends_at": "2026-12-02T00:00:00+08:00"},
           "dispatch": {}, "reschedule": {"starts_at": "2026-11-26T09:00:00+08:00",
                                          "ends_at": "2026-11-26T11:00:00+08:00"},
-          "cancel": {}, "no-show": {}, "check-out": {"work_done": "done"}}
+          "cancel": {}, "no-show": {}, "check-out": {"work_done": "done"}, "{action}": {"note": "x"},
+          "{channel}": {"acceptance_wd": 7, "first_response_h": 360, "mediation_wd": 45}}
 
 
 @pytest.fixture
@@ -54,13 +57,25 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
     with wired.uows() as uow:
         task_id = uow.tasks.add(seed.brand_a, "survey.follow_up", "回访", wired.clock.now())
         uow.commit()
+    complaint = client.post("/api/v1/complaints", headers=seed.auth("alice"), json={
+        "category": "refund", "request": "退款", "facts": "取消服务后三十天仍未退款"}).json()
+    attachment = client.post(f"/api/v1/complaints/{complaint['id']}/attachments", content=b"%PDF-1.4 x",
+                             headers=seed.auth("alice") | {"Content-Type": "application/pdf"}).json()
+    third = customer_svc.create_customer(customer_svc.CreateCustomer(manager, "王五", ["13700001111"]),
+                                         wired.uows(), wired.clock)
+    other = client.post("/api/v1/complaints", headers=seed.auth("agent_a"), json={
+        "customer_id": third.id, "category": "refund", "request": "退款", "facts": "取消服务后三十天仍未退款"}).json()
+    group = client.post("/api/v1/complaint-groups", headers=seed.auth("manager_a"), json={
+        "complaint_ids": [complaint["id"], other["id"]], "title": "退款"}).json()
     f = make_field(wired, seed)
     visit = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket), wired.uows, wired.clock)
     return {"technician_id": f.wang, "visit_id": visit["id"], "kind": "stock",
             "webhook_id": hook["id"], "task_id": task_id, "conversation_id": conversation["id"],
             "ticket_id": ticket["id"], "number": ticket["number"], "customer_id": seed.alice,
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
-            "code": "AG-1"}
+            "code": "AG-1", "complaint_id": complaint["id"], "attachment_id": attachment["id"],
+            "group_id": group["id"], "action": "accept", "answer": "consent", "channel": "standard",
+            "brand_code": "angu"}
 
 
 def api_routes(client: TestClient) -> list[tuple[str, str]]:
@@ -81,7 +96,8 @@ def test_every_route_with_ids_refuses_another_brands_caller(client: TestClient, 
         url = re.sub(r"\{(\w+)\}", lambda m: str(brand_a_ids[m.group(1)]), path)
         body = next((b for k, b in BODIES.items() if path.rstrip("/").endswith(k)), None)
         for who in ("agent_b", "bob"):  # another brand's staff; another customer of the same brand
-            r = client.request(method, url, headers=seed.auth(who), json=body)
+            r = client.request(method, url, headers=seed.auth(who), json={"complaint_id": brand_a_ids[
+                "complaint_id"]} if path.endswith("{answer}") else body)
             assert r.status_code in (403, 404), (who, method, url, r.status_code, r.text[:200])
         checked.append(path)
     assert len(checked) >= 10  # the table really was walked

@@ -369,6 +369,7 @@ def _act(uow: UnitOfWork, actor: Actor, c: Complaint, action: str, note: str, re
     elif action == "reject":
         moves.append(c.move(Status.REJECTED, side, now))
         c.reject_reason = reason
+        c.first_response_at = c.first_response_at or now  # a reasoned refusal is the business's answer
     elif action in ("respond", "propose"):
         if c.status is Status.RECEIVED:
             moves.append(c.move(Status.ACCEPTED, side, now))
@@ -448,6 +449,8 @@ def handle(uows: UowFactory, actor: Actor, complaint_id: int, action: str, clock
 
 def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: str, content_type: str,
                    data: bytes, clock: Clock) -> dict[str, Any]:
+    with uows(readonly=True) as uow:  # who may add comes first: a stranger learns nothing from the checks
+        _access(uow, actor, complaint_id)
     content_type = content_type.split(";")[0].strip().lower()
     if content_type not in ATTACHMENT_TYPES:
         raise InvalidInput("complaint.attachment_type", "attach photos (JPEG, PNG, WebP) or PDF documents",

@@ -85,6 +85,8 @@ def compute_all(uows: UowFactory, clock: Clock) -> int:
                 for k in _COUNTS:
                     if k in row:
                         counts[(r.brand_id, r.outlet_id)][k] += int(row[k] or 0)
+        for key, n in uow.credit.repeats(since, now).items():
+            counts[key]["repeat"] += n
         changes: dict[int, list[Any]] = defaultdict(list)
         for r in uow.credit.plan_changes(since, now):
             changes[r.brand_id].append(r)

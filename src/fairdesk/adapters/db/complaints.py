@@ -192,11 +192,6 @@ class CreditRepository(_Core):
 
     def complaints(self, since: datetime, until: datetime) -> Sequence[Any]:
         c = t.complaints.c
-        earlier = t.complaints.alias("earlier")
-        e = earlier.c
-        repeat = sa.exists().where(e.brand_id == c.brand_id, e.customer_id == c.customer_id, e.id != c.id,
-                                   e.received_at < c.received_at,
-                                   e.received_at >= c.received_at - timedelta(days=REPEAT_DAYS))
         due = sa.or_(c.first_response_at.is_not(None), c.due_first_response <= until)
         on_time = sa.and_(c.first_response_at.is_not(None), c.first_response_at <= c.due_first_response)
         ended = c.status.in_([s.value for s in ENDED])
@@ -205,9 +200,25 @@ class CreditRepository(_Core):
             c.brand_id, c.outlet_id, sa.func.count().label("complaints"),
             n(sa.case((due, 1), else_=0)).label("response_due"), n(sa.case((on_time, 1), else_=0)).label("on_time"),
             n(sa.case((ended, 1), else_=0)).label("ended"),
-            n(sa.case((sa.and_(ended, c.consumer_confirmed.is_(True)), 1), else_=0)).label("confirmed"),
-            n(sa.case((repeat, 1), else_=0)).label("repeat"))
+            n(sa.case((sa.and_(ended, c.consumer_confirmed.is_(True)), 1), else_=0)).label("confirmed"))
             .where(c.received_at >= since, c.received_at < until).group_by(c.brand_id, c.outlet_id)).all()
+
+    def repeats(self, since: datetime, until: datetime) -> dict[tuple[int, int | None], int]:
+        """Per (brand, outlet): complaints in the window from a consumer who had complained about the same brand
+        in the REPEAT_DAYS before (counted here, not in SQL: date arithmetic differs between the databases)."""
+        c = t.complaints.c
+        rows = self._x(sa.select(c.brand_id, c.outlet_id, c.customer_id, c.received_at)
+                       .where(c.received_at >= since - timedelta(days=REPEAT_DAYS), c.received_at < until)
+                       .order_by(c.brand_id, c.customer_id, c.received_at, c.id)).all()
+        out: dict[tuple[int, int | None], int] = {}
+        last: dict[tuple[int, int], datetime] = {}
+        for r in rows:
+            key = (r.brand_id, r.customer_id)
+            before = last.get(key)
+            if r.received_at >= since and before is not None and r.received_at - before <= timedelta(days=REPEAT_DAYS):
+                out[(r.brand_id, r.outlet_id)] = out.get((r.brand_id, r.outlet_id), 0) + 1
+            last[key] = r.received_at
+        return out
 
     def plan_changes(self, since: datetime, until: datetime) -> Sequence[Any]:
         c = t.plan_changes.c

@@ -213,7 +213,8 @@ def credit_explain(brand_code: Code, app: AppDep, outlet: Code | None = None,
 
 @router.get("/credit/{brand_code}/inputs", tags=["credit"])
 def credit_inputs(brand_code: Code, actor: ActorDep, app: AppDep,
-                  component: Annotated[str, Query(max_length=40)], outlet: Code | None = None) -> dict[str, Any]:
+                  component: Annotated[str, Query(max_length=40)] = "csat",
+                  outlet: Code | None = None) -> dict[str, Any]:
     """The records behind one part of the newest score (the brand's managers, auditors)."""
     return credit_svc.inputs_of(app.uows, actor, brand_code, component, app.clock, outlet)
 
