@@ -86,12 +86,14 @@ def test_the_score_is_reproducible_from_its_inputs_by_the_documented_calculation
     assert (x["promoters"], x["detractors"], x["nps_answers"]) == (4, 1, 6)
     assert (x["tickets"], x["complaints"], x["response_due"], x["on_time"]) == (6, 4, 4, 2)
     assert (x["ended"], x["confirmed"], x["repeat"]) == (2, 1, 2)
-    # Brand B has no records: the priors are brand A's pooled figures.
-    assert p["csat"] == pytest.approx(25 / 6) and p["complaint_rate"] == pytest.approx(4 / 6)
+    # Brand B has no records: the priors are brand A's figures steadied by the documented defaults.
+    assert p["csat"] == pytest.approx((25 + 30 * 4.0) / (6 + 30))
+    assert p["complaint_rate"] == pytest.approx((4 + 1000 * 0.01) / (6 + 1000))
+    assert p["csat_sd"] == pytest.approx(math.sqrt((111 + 30 * 17) / 36 - p["csat"] ** 2))
     assert score["score"] == documented_score(x, p)
     assert sum(part["points"] for part in score["parts"]) == pytest.approx(score["score"], abs=0.06)
     explained = client.get("/api/v1/credit/angu/explain").json()
-    assert explained["score"] == score["score"] and "(25 + 30×4.1667) / 36" in explained["parts"][0]["calculation"]
+    assert explained["score"] == score["score"] and "(25 + 30×4.0278) / 36" in explained["parts"][0]["calculation"]
     assert explained["calculation"].endswith(f"→ {score['score']} ({score['grade']})")
     assert client.get("/api/v1/credit/method").json()["w_csat"] == 30
     empty = client.get("/api/v1/credit/other").json()["score"]

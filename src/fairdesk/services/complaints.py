@@ -56,6 +56,7 @@ __all__ = [
     "add_attachment",
     "answer_invitation",
     "attachment",
+    "check_attachment",
     "create_group",
     "export_case",
     "file_complaint",
@@ -447,10 +448,8 @@ def handle(uows: UowFactory, actor: Actor, complaint_id: int, action: str, clock
 
 # --- attachments ---------------------------------------------------------------------------------------------
 
-def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: str, content_type: str,
-                   data: bytes, clock: Clock) -> dict[str, Any]:
-    with uows(readonly=True) as uow:  # who may add comes first: a stranger learns nothing from the checks
-        _access(uow, actor, complaint_id)
+def check_attachment(content_type: str, data: bytes) -> str:
+    """The attachment's type, once its first bytes agree with it and its size is allowed; refused otherwise."""
     content_type = content_type.split(";")[0].strip().lower()
     if content_type not in ATTACHMENT_TYPES:
         raise InvalidInput("complaint.attachment_type", "attach photos (JPEG, PNG, WebP) or PDF documents",
@@ -461,6 +460,14 @@ def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: 
             content_type == "image/webp" and data[8:12] != b"WEBP"):
         raise InvalidInput("complaint.attachment_type", f"the file is not a {content_type} file",
                            field="content_type")
+    return content_type
+
+
+def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: str, content_type: str,
+                   data: bytes, clock: Clock) -> dict[str, Any]:
+    with uows(readonly=True) as uow:  # who may add comes first: a stranger learns nothing from the checks
+        _access(uow, actor, complaint_id)
+    content_type = check_attachment(content_type, data)
     name = clean_text(filename or "attachment", "filename", 200).replace("/", "_").replace("\\", "_")
     digest = hashlib.sha256(data).hexdigest()
     with uows() as uow:

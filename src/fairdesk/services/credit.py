@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from fairdesk.domain.contact import fairness_figures
-from fairdesk.domain.credit import METHOD, Inputs, Priors, compute
+from fairdesk.domain.credit import METHOD, Inputs, Method, Priors, compute
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.services.access import require_role
@@ -31,27 +31,27 @@ COMPONENTS = {"csat": "surveys", "nps": "surveys", "complaint_rate": "complaints
               "confirmed_resolution": "complaints", "repeat_complaints": "complaints"}
 
 
-def priors_from(totals: dict[str, float]) -> Priors:
-    """The platform's pooled values (the documented defaults where there is nothing to pool)."""
+def priors_from(totals: dict[str, float], m: Method = METHOD) -> Priors:
+    """The platform's pooled values, themselves steadied by the documented defaults counted as the method's
+    pseudo-observations (so a young platform's priors do not swing with its first few records)."""
     d = Priors()
 
-    def ratio(n: str, k: str, default: float) -> float:
-        return totals[n] / totals[k] if totals.get(k) else default
+    def pooled(n: str, k: str, default: float, weight: int) -> float:
+        return (totals.get(n, 0) + weight * default) / (totals.get(k, 0) + weight)
 
-    csat, nps = ratio("csat_sum", "ratings", d.csat), d.nps
-    csat_sd, nps_sd = d.csat_sd, d.nps_sd
-    if totals.get("ratings", 0) >= 2:
-        csat_sd = math.sqrt(max(0.0, totals["csat_sq"] / totals["ratings"] - csat ** 2)) or d.csat_sd
-    if totals.get("nps_answers"):
-        nps = (totals["promoters"] - totals["detractors"]) / totals["nps_answers"]
-        if totals["nps_answers"] >= 2:
-            nps_sd = math.sqrt(max(0.0, (totals["promoters"] + totals["detractors"]) / totals["nps_answers"]
-                                   - nps ** 2)) or d.nps_sd
-    return Priors(csat=csat, csat_sd=csat_sd, nps=nps, nps_sd=nps_sd,
-                  complaint_rate=ratio("complaints", "tickets", d.complaint_rate),
-                  on_time=ratio("on_time", "response_due", d.on_time),
-                  confirmed=ratio("confirmed", "ended", d.confirmed),
-                  repeat=ratio("repeat", "complaints", d.repeat))
+    csat = pooled("csat_sum", "ratings", d.csat, m.m_ratings)
+    csat_sq = pooled("csat_sq", "ratings", d.csat_sd ** 2 + d.csat ** 2, m.m_ratings)
+    diff = {"diff": totals.get("promoters", 0) - totals.get("detractors", 0),
+            "both": totals.get("promoters", 0) + totals.get("detractors", 0),
+            "nps_answers": totals.get("nps_answers", 0)}
+    nps = (diff["diff"] + m.m_ratings * d.nps) / (diff["nps_answers"] + m.m_ratings)
+    nps_sq = (diff["both"] + m.m_ratings * (d.nps_sd ** 2 + d.nps ** 2)) / (diff["nps_answers"] + m.m_ratings)
+    return Priors(csat=csat, csat_sd=math.sqrt(max(0.0, csat_sq - csat ** 2)), nps=nps,
+                  nps_sd=math.sqrt(max(0.0, nps_sq - nps ** 2)),
+                  complaint_rate=pooled("complaints", "tickets", d.complaint_rate, m.m_tickets),
+                  on_time=pooled("on_time", "response_due", d.on_time, m.m_complaints),
+                  confirmed=pooled("confirmed", "ended", d.confirmed, m.m_complaints),
+                  repeat=pooled("repeat", "complaints", d.repeat, m.m_complaints))
 
 
 def _fairness(uow: UnitOfWork, brand_id: int, rows: list[Any], since: datetime, until: datetime) -> dict[str, Any]:

@@ -168,6 +168,50 @@ def load_demo_plans(wired: App, operator: Actor, customer_id: int) -> None:
                                             terms_version="1"), wired.uows(), wired.clock)
 
 
+_COMPLAINTS = [
+    # (customer index, category, request, facts, what the business did)
+    (0, "refund", "退还延保服务费 199 元",
+     "上月在网上取消了延保服务，页面显示已取消，但三十天过去了仍未退款，客服一直说在处理。",
+     [("respond", "已核实，财务正在处理退款"), ("propose", "3 个工作日内原路退回 199 元，并补偿 20 元话费")]),
+    (1, "repair", "尽快派师傅更换指纹模块", "指纹识别失败率很高，师傅上门检查后说要等配件，已经等了一周没有消息。",
+     [("accept", "已受理，正在催配件")]),
+    (2, "parts", "更换原厂门锁并赔偿", "安装时更换的门锁不是原厂配件，用了一周就坏了，要求更换原厂锁。", []),
+    (3, "parts", "更换原厂门锁", "维修时换上的门锁不是原厂配件，用了一周就坏了，要求更换原厂锁并赔偿损失。", []),
+]
+
+
+def load_demo_complaints(wired: App, brand_id: int, customer_ids: list[int], ticket_ids: dict[int, int]) -> None:
+    """Four complaints: a green-channel refund with a proposal waiting for the customer login's answer, an
+    accepted repair complaint, and two about the same non-original lock (proposed for grouping). The resolved
+    requests' surveys are answered, and the credit scores are computed, so the public pages have figures."""
+    import re
+
+    import sqlalchemy as sa
+
+    from fairdesk.adapters.db import tables as t
+    from fairdesk.services import complaints as complaint_svc
+    from fairdesk.services import credit as credit_svc
+    from fairdesk.services import surveys as survey_svc
+
+    agent = Actor(brand_id=brand_id, role=Role.AGENT, label="agent:agent")
+    for idx, category, request, facts, steps in _COMPLAINTS:
+        out, _ = complaint_svc.file_complaint(complaint_svc.FileComplaint(
+            agent, category, request, facts, customer_id=customer_ids[idx], ticket_id=ticket_ids.get(idx)),
+            wired.uows, wired.clock)
+        for action, note in steps:
+            complaint_svc.handle(wired.uows, agent, out["id"], action, wired.clock, note=note)
+    # The customer login's own survey link stays unanswered, for the demo's "rate the repair" journey.
+    with wired.engine.connect() as conn:
+        bodies = conn.execute(sa.select(t.outbox.c.body).where(
+            t.outbox.c.kind == "survey_invite", t.outbox.c.recipient != "+86" + _CUSTOMERS[0][1])).scalars().all()
+    for i, body in enumerate(bodies):
+        token = re.search(r"/s/([\w-]+)", body)
+        if token:
+            survey_svc.answer_survey(wired.uows(), token.group(1), survey_svc.Answer(csat=5 - i % 2, nps=9 + i % 2),
+                                     wired.clock, wired.settings.public_url)
+    credit_svc.compute_all(wired.uows, wired.clock)
+
+
 def load_demo(wired: App) -> bool:
     """Load the demo brand once; returns False when it is already there."""
     uows, clock = wired.uows, wired.clock
@@ -229,4 +273,6 @@ def load_demo(wired: App) -> bool:
     dispatch_svc.book(dispatch_svc.Booking(Actor(brand.id, Role.DISPATCHER, label="dispatcher:dispatcher"),
                                            opened[0].id, parts=(dispatch_svc.PartRequest("PANEL-3050"),)),
                       uows, clock)
+    load_demo_complaints(wired, brand.id, [c.id for c, _ in customers],
+                         {1: opened[1].id})
     return True

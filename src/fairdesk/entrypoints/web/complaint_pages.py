@@ -68,6 +68,8 @@ async def complaint_file(request: Request, actor: PageActor, category: Annotated
     try:
         _check_csrf(request, csrf)
         data = await photo.read(complaint_svc.MAX_ATTACHMENT + 1) if photo and photo.filename else b""
+        if data:  # checked before anything is filed, so a refused photo files nothing
+            complaint_svc.check_attachment(photo.content_type or "", data)
         cmd = complaint_svc.FileComplaint(actor, category, request_text, facts,
                                           ticket_id=int(ticket_id) if ticket_id.isdigit() else None)
         out, _ = await run_in_threadpool(complaint_svc.file_complaint, cmd, app.uows, app.clock)
