@@ -371,6 +371,7 @@ UI: dict[str, str] = {
     'Own figure': '自身数值',
     'No score yet': '暂无评分',
     'Month': '月份',
+    'Score history': '历史评分',
     'Score': '评分',
     'Outlets': '服务网点',
     'Outlet': '网点',

@@ -128,3 +128,35 @@ def test_a_customer_rates_the_repair_from_the_sms_link_on_a_phone(browser, serve
     page.goto(link)
     assert "已使用" in page.locator("main").inner_text()
     context.close()
+
+
+def test_a_customer_confirms_a_green_channel_complaint_on_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The demo's refund complaint waits for the customer: the settlement is proposed, only they confirm it."""
+    context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    login(page, "customer", "demo-customer")
+    page.wait_for_url("**/my")
+    page.get_by_role("link", name="投诉").click()
+    page.wait_for_url("**/my/complaints")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "customer-complaints-375")
+    row = page.locator("#complaints tbody tr").first
+    assert "绿色通道" in row.inner_text() and "调解中" in row.inner_text()
+    row.get_by_role("link").click()
+    assert "3 个工作日内原路退回" in page.locator("#proposal").inner_text()
+    shot(page, "customer-complaint-375")
+    page.get_by_role("button", name="确认已解决").click()
+    page.wait_for_load_state()
+    assert page.locator("#complaint-status").inner_text() == "已解决"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()
+
+
+def test_anyone_reads_a_brands_credit_score_and_its_method(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/brands/angu/credit")
+    assert re.fullmatch(r"\d+(\.\d)?", page.locator("#score-value").inner_text())
+    assert "绿色通道" in page.locator("#complaint-stats").inner_text()
+    shot(page, "public-credit")
+    page.get_by_role("link", name="评分方法").click()
+    assert "标准误" in page.locator("main").inner_text()
+    shot(page, "public-credit-method")

@@ -181,7 +181,9 @@ def credit_page(request: Request, brand_code: str) -> Response:
         stats = complaint_svc.statistics_for(app.uows, brand_code[:32], app.clock)
     except DomainError as exc:
         return _error_page(request, exc, 404)
-    return render(request, "credit.html", s=score, stats=stats, categories=list(Category))
+    rows = [("all", stats["all"]), ("green channel", stats["green_channel"]), ("standard", stats["standard"]),
+            *((c.value, stats["by_category"][c.value]) for c in Category)]
+    return render(request, "credit.html", s=score, stats=stats, stat_rows=rows)
 
 
 @router.get("/credit/method", response_class=HTMLResponse)
