@@ -76,7 +76,7 @@ ENDED = frozenset({Status.REJECTED, Status.SETTLED, Status.MEDIATION_ENDED, Stat
 
 
 class RejectReason(StrEnum):
-    """The grounds 12315 lists for not accepting a complaint (暂行办法 第十五条), the ones a business can give."""
+    """The grounds the 12315 rules list for not accepting a complaint (不予受理), the ones a business can give."""
 
     NOT_A_CONSUMER_DISPUTE = "not_a_consumer_dispute"  # 不属于消费者权益争议
     NOT_THIS_BUSINESS = "not_this_business"  # 被投诉人不是本经营者

@@ -225,10 +225,9 @@ def file_complaint(cmd: FileComplaint, uows: UowFactory, clock: Clock,
             ticket_id=cmd.ticket_id, subscription_id=cmd.subscription_id, conversation_id=cmd.conversation_id)
         uow.complaints.add(complaint)
         complaint.number = f"TS{now.astimezone(clock.tz):%Y%m%d}{complaint.id:06d}"
-        side = Side.CONSUMER if actor.is_customer else Side.BUSINESS
-        uow.complaints.add_event(complaint.id, now, actor.describe(), side.value, "filed",
-                                 to_status=Status.RECEIVED.value,
-                                 note="green channel" if green else "")
+        # Filed on the consumer's side, whoever typed it in (a hotline agent records who in ``actor``).
+        uow.complaints.add_event(complaint.id, now, actor.describe(), Side.CONSUMER.value, "filed",
+                                 to_status=Status.RECEIVED.value)
         notifier = Notifier(uow, clock)
         due = complaint.due_acceptance.astimezone(clock.tz).strftime("%Y-%m-%d")
         notifier.customer(actor.brand_id, customer_id, "complaint_received", number=complaint.number,
@@ -397,10 +396,11 @@ def _act(uow: UnitOfWork, actor: Actor, c: Complaint, action: str, note: str, re
         terms = terms_of(uow, c.brand_id)[c.green]
         c.due_mediation = add_working_days(c.accepted_at, terms.mediation_wd, notifier.clock.tz, is_workday,
                                            _calendar(uow, c.brand_id))
+    answer = action in ("respond", "propose")  # the answer is its own event; the moves it made carry no copy
     for a, b in moves:
         uow.complaints.add_event(c.id, now, who, side.value, "move", from_status=a.value, to_status=b.value,
-                                 note=(reason.value + ": " if reason and b is Status.REJECTED else "") + note)
-    if not moves or action in ("respond", "propose"):
+                                 note="" if answer else (reason.value + ": " if reason else "") + note)
+    if not moves or answer:
         uow.complaints.add_event(c.id, now, who, side.value, action, note=note)
     if action in _MESSAGES:
         notifier.customer(c.brand_id, c.customer_id, _MESSAGES[action], number=c.number, note=note,
