@@ -4,6 +4,7 @@ consent, published statistics."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from fairdesk.adapters.db import tables as t
 from fairdesk.bootstrap import App
+from fairdesk.domain.complaints import OPEN, queue_key
 from fairdesk.services import complaints as complaint_svc
 from tests.conftest import Seed
 from tests.fakes import SHANGHAI, FrozenClock
@@ -239,6 +241,30 @@ class TestGreenChannel:
         stats = client.get("/api/v1/public/brands/angu/complaints").json()
         assert stats["green_channel"]["received"] == 4 and stats["standard"]["received"] == 5
         assert stats["by_category"]["refund"]["received"] == 1 and stats["terms"]["green"]["first_response_h"] == 24
+
+
+    def test_the_database_orders_the_queue_by_the_published_rule(self, client: TestClient, seed: Seed,
+                                                                 wired: App, clock: FrozenClock) -> None:
+        rng = random.Random(11)
+        categories = ["repair", "parts", "refund", "billing", "cancellation", "plan_change", "other"]
+        for _ in range(36):
+            clock.advance(minutes=rng.randint(1, 600))
+            cid = file(client, seed, rng.choice(["alice", "bob"]), category=rng.choice(categories)).json()["id"]
+            step = rng.random()
+            if step < 0.3:
+                act(client, seed, cid, "accept")
+            elif step < 0.5:
+                act(client, seed, cid, "respond", note="收到")
+            elif step < 0.6:
+                act(client, seed, cid, "reject", reason="duplicate", note="重复")
+        queue = client.get("/api/v1/complaints?limit=500", headers=seed.auth("agent_a")).json()
+        with wired.uows(readonly=True) as uow:
+            rows = uow.complaints.listing(seed.brand_a, statuses=OPEN)
+            expected = [c.number for c in sorted(rows, key=lambda c: (queue_key(c.green, c.next_due(), c.received_at),
+                                                                      c.id))]
+        assert [c["number"] for c in queue] == expected and len(expected) > 20
+        first = client.get("/api/v1/complaints?limit=3", headers=seed.auth("agent_a")).json()
+        assert [c["number"] for c in first] == expected[:3]
 
 
 class TestGroups:

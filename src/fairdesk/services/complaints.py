@@ -37,7 +37,6 @@ from fairdesk.domain.complaints import (
     Terms,
     add_working_days,
     cluster,
-    queue_key,
     shingles,
     similarity,
 )
@@ -327,12 +326,14 @@ def queue(uows: UowFactory, actor: Actor, clock: Clock, *, status: str | None = 
             statuses = frozenset({Status(status)})
         except ValueError:
             raise InvalidInput("complaint.status", f"unknown status {status!r}", field="status") from None
+    mine = actor.customer_id if actor.is_customer else None
     with uows(readonly=True) as uow:
-        rows = uow.complaints.listing(actor.brand_id, statuses=statuses, category=category, green=green,
-                                      customer_id=actor.customer_id if actor.is_customer else None, limit=5000)
         if statuses == OPEN:
-            rows.sort(key=lambda c: queue_key(c.green, c.next_due(), c.received_at))
-        return [_view(uow, actor, c, clock) for c in rows[:limit]]
+            rows = uow.complaints.queue(actor.brand_id, customer_id=mine, category=category, green=green, limit=limit)
+        else:
+            rows = uow.complaints.listing(actor.brand_id, statuses=statuses, category=category, green=green,
+                                          customer_id=mine, limit=limit)
+        return [_view(uow, actor, c, clock) for c in rows]
 
 
 # --- handling --------------------------------------------------------------------------------------------------

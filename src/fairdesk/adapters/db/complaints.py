@@ -77,6 +77,30 @@ class ComplaintRepository(_Core):
             q = q.where(c.outlet_id == outlet_id)
         return list(self.session.scalars(q.order_by(c.id.desc()).limit(limit)))
 
+    def queue(self, brand_id: int, *, customer_id: int | None = None, category: str | None = None,
+              green: bool | None = None, limit: int = 100) -> list[Complaint]:
+        """Open complaints in handling order, sorted by the database: the green channel first, then the nearest
+        running deadline (domain.complaints.queue_key states the same rule), then the oldest."""
+        c = t.complaints.c
+        unanswered = c.first_response_at.is_(None)
+        received, mediation = c.status == Status.RECEIVED.value, c.status == Status.MEDIATION.value
+        next_due = sa.case(
+            (sa.and_(received, unanswered, c.due_first_response < c.due_acceptance), c.due_first_response),
+            (received, c.due_acceptance),
+            (sa.and_(mediation, unanswered, c.due_first_response < c.due_mediation), c.due_first_response),
+            (mediation, c.due_mediation),
+            (unanswered, c.due_first_response),
+            else_=sa.null())
+        q = sa.select(Complaint).where(c.brand_id == brand_id, c.status.in_([s.value for s in OPEN]))
+        if customer_id is not None:
+            q = q.where(c.customer_id == customer_id)
+        if category is not None:
+            q = q.where(c.category == category)
+        if green is not None:
+            q = q.where(c.green == green)
+        q = q.order_by(c.green.desc(), next_due.is_(None), next_due, c.received_at, c.id).limit(limit)
+        return list(self.session.scalars(q))
+
     def add_event(self, complaint_id: int, at: datetime, actor: str, side: str, kind: str, *,
                   from_status: str | None = None, to_status: str | None = None, note: str = "") -> None:
         self._x(sa.insert(t.complaint_events).values(complaint_id=complaint_id, at=at, actor=actor, side=side,
