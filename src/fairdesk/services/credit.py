@@ -85,8 +85,8 @@ def compute_all(uows: UowFactory, clock: Clock) -> int:
                 for k in _COUNTS:
                     if k in row:
                         counts[(r.brand_id, r.outlet_id)][k] += int(row[k] or 0)
-        for key, n in uow.credit.repeats(since, now).items():
-            counts[key]["repeat"] += n
+        for r in uow.credit.repeats(since, now):
+            counts[(r.brand_id, r.outlet_id)]["repeat"] += int(r.repeat)
         changes: dict[int, list[Any]] = defaultdict(list)
         for r in uow.credit.plan_changes(since, now):
             changes[r.brand_id].append(r)
@@ -100,7 +100,9 @@ def compute_all(uows: UowFactory, clock: Clock) -> int:
             totals[k] += c[k]
             per_brand[bid][k] += c[k]
     priors = priors_from(totals)
-    stored = 0
+    method_json = json.dumps(METHOD.as_dict(), sort_keys=True)
+    priors_json = json.dumps(priors.as_dict(), sort_keys=True)
+    rows: list[dict[str, Any]] = []
     with uows() as uow:
         for bid in brands:
             scopes: list[tuple[str, Inputs, bool]] = [(BRAND, Inputs(**per_brand[bid], **fairness[bid]), True)]
@@ -109,15 +111,13 @@ def compute_all(uows: UowFactory, clock: Clock) -> int:
                     scopes.append((f"outlet:{outlets[bid][oid]}", Inputs(**c), False))
             for scope, inputs, brand_level in scopes:
                 score = compute(inputs, priors, METHOD, brand_level=brand_level)
-                uow.credit.save(bid, scope, period, computed_at=now, window_from=since, window_to=now,
-                                score=Decimal(str(score.total)), grade=score.grade,
-                                method=json.dumps(METHOD.as_dict(), sort_keys=True),
-                                inputs=json.dumps(inputs.as_dict(), sort_keys=True),
-                                priors=json.dumps(priors.as_dict(), sort_keys=True),
-                                parts=json.dumps(score.as_dict(), sort_keys=True))
-                stored += 1
+                rows.append({"brand_id": bid, "scope": scope, "computed_at": now, "window_from": since,
+                             "window_to": now, "score": Decimal(str(score.total)), "grade": score.grade,
+                             "method": method_json, "inputs": json.dumps(inputs.as_dict(), sort_keys=True),
+                             "priors": priors_json, "parts": json.dumps(score.as_dict(), sort_keys=True)})
+        uow.credit.save_period(period, rows)
         uow.commit()
-    return stored
+    return len(rows)
 
 
 def method() -> dict[str, Any]:

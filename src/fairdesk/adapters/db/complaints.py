@@ -227,22 +227,23 @@ class CreditRepository(_Core):
             n(sa.case((sa.and_(ended, c.consumer_confirmed.is_(True)), 1), else_=0)).label("confirmed"))
             .where(c.received_at >= since, c.received_at < until).group_by(c.brand_id, c.outlet_id)).all()
 
-    def repeats(self, since: datetime, until: datetime) -> dict[tuple[int, int | None], int]:
-        """Per (brand, outlet): complaints in the window from a consumer who had complained about the same brand
-        in the REPEAT_DAYS before (counted here, not in SQL: date arithmetic differs between the databases)."""
+    def repeats(self, since: datetime, until: datetime) -> Sequence[Any]:
+        """Per (brand, outlet): complaints in the window from a consumer whose previous complaint about the same
+        brand came at most REPEAT_DAYS before (the previous one by a window function, the gap in days by each
+        database's own date arithmetic)."""
         c = t.complaints.c
-        rows = self._x(sa.select(c.brand_id, c.outlet_id, c.customer_id, c.received_at)
-                       .where(c.received_at >= since - timedelta(days=REPEAT_DAYS), c.received_at < until)
-                       .order_by(c.brand_id, c.customer_id, c.received_at, c.id)).all()
-        out: dict[tuple[int, int | None], int] = {}
-        last: dict[tuple[int, int], datetime] = {}
-        for r in rows:
-            key = (r.brand_id, r.customer_id)
-            before = last.get(key)
-            if r.received_at >= since and before is not None and r.received_at - before <= timedelta(days=REPEAT_DAYS):
-                out[(r.brand_id, r.outlet_id)] = out.get((r.brand_id, r.outlet_id), 0) + 1
-            last[key] = r.received_at
-        return out
+        prev = sa.func.lag(c.received_at).over(partition_by=(c.brand_id, c.customer_id),
+                                              order_by=(c.received_at, c.id)).label("prev")
+        inner = (sa.select(c.brand_id, c.outlet_id, c.received_at, prev)
+                 .where(c.received_at >= since - timedelta(days=REPEAT_DAYS), c.received_at < until).subquery())
+        i = inner.c
+        if self._pg:
+            gap = sa.func.extract("epoch", i.received_at - i.prev) / 86400
+        else:
+            gap = sa.func.julianday(i.received_at) - sa.func.julianday(i.prev)
+        return self._x(sa.select(i.brand_id, i.outlet_id, sa.func.count().label("repeat"))
+                       .where(i.received_at >= since, i.prev.is_not(None), gap <= REPEAT_DAYS)
+                       .group_by(i.brand_id, i.outlet_id)).all()
 
     def plan_changes(self, since: datetime, until: datetime) -> Sequence[Any]:
         c = t.plan_changes.c
@@ -269,10 +270,11 @@ class CreditRepository(_Core):
         return self._x(q.order_by(c.id)).all()
 
     # --- snapshots ---
-    def save(self, brand_id: int, scope: str, period: str, **values: Any) -> None:
-        c = t.credit_scores.c
-        self._x(sa.delete(t.credit_scores).where(c.brand_id == brand_id, c.scope == scope, c.period == period))
-        self._x(sa.insert(t.credit_scores).values(brand_id=brand_id, scope=scope, period=period, **values))
+    def save_period(self, period: str, rows: Sequence[dict[str, Any]]) -> None:
+        """The month's scores become ``rows`` (brand_id, scope and the figures), replacing that month's."""
+        self._x(sa.delete(t.credit_scores).where(t.credit_scores.c.period == period))
+        if rows:
+            self._x(sa.insert(t.credit_scores), [{"period": period, **r} for r in rows])
 
     def history(self, brand_id: int, scope: str) -> Sequence[Any]:
         c = t.credit_scores.c
