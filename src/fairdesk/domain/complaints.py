@@ -261,11 +261,15 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 #: Two complaints are about the same issue when their texts share this much (Jaccard of bigrams).
 SIMILAR = 0.3
+#: A bigram found in this many complaints already says little on its own: later complaints are compared
+#: through their rarer bigrams and the members already indexed (a big group stays linear, not quadratic).
+POSTING_CAP = 64
 
 
 def cluster(items: Sequence[tuple[int, str, frozenset[str]]], threshold: float = SIMILAR) -> list[list[int]]:
     """Groups of two or more ids with the same key (business × category) and similar text: the connected
-    parts of the 'similar' graph. An inverted index of bigrams keeps the pairs compared to those sharing one."""
+    parts of the 'similar' graph. An inverted index of bigrams keeps the pairs compared to those sharing one,
+    each bigram's list capped at POSTING_CAP."""
     parent = {i: i for i, _, _ in items}
 
     def find(x: int) -> int:
@@ -286,9 +290,12 @@ def cluster(items: Sequence[tuple[int, str, frozenset[str]]], threshold: float =
                 for j in index.get(g, ()):
                     if j not in seen:
                         seen.add(j)
-                        if similarity(sh, sets[j]) >= threshold:
+                        # Already joined through another member: no need to compare (large groups stay linear).
+                        if find(i) != find(j) and similarity(sh, sets[j]) >= threshold:
                             parent[find(i)] = find(j)
-                index.setdefault(g, []).append(i)
+                posting = index.setdefault(g, [])
+                if len(posting) < POSTING_CAP:
+                    posting.append(i)
     groups: dict[int, list[int]] = {}
     for i, _, _ in items:
         groups.setdefault(find(i), []).append(i)
