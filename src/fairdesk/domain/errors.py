@@ -9,6 +9,7 @@ __all__ = [
     "Gone",
     "InvalidInput",
     "NotFound",
+    "TooManyRequests",
     "Unauthenticated",
 ]
 
@@ -59,3 +60,13 @@ class Gone(DomainError):
     """The thing existed but can no longer be used: a used or expired one-time link (HTTP 410)."""
 
     code = "gone"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts: wait ``retry_after`` seconds (HTTP 429 with Retry-After)."""
+
+    code = "rate.limited"
+
+    def __init__(self, code: str | None = None, detail: str = "", *, retry_after: int, **context: object) -> None:
+        super().__init__(code, detail, **context)
+        self.retry_after = max(1, int(retry_after))

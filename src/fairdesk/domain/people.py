@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from fairdesk.domain.errors import InvalidInput
 
-__all__ = ["STAFF_ROLES", "Actor", "ApiToken", "Brand", "Role", "User", "validate_brand_code"]
+__all__ = ["STAFF_ROLES", "Actor", "ApiToken", "Brand", "Lockout", "Role", "User", "validate_brand_code"]
 
 
 class Role(StrEnum):
@@ -107,3 +107,19 @@ class Actor:
 
     def describe(self) -> str:
         return self.label or (f"user:{self.user_id}" if self.user_id else self.role.value)
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Failed logins for one username: the ``free``-th failure in a row locks the name for ``base_s`` seconds,
+    each further one for twice as long, up to ``max_s``. A success clears the count. Unknown names count the same,
+    so the lockout does not tell which usernames exist."""
+
+    free: int = 5
+    base_s: int = 30
+    max_s: int = 3600
+
+    def locked_for(self, failures: int) -> int:
+        if failures < self.free:
+            return 0
+        return min(self.max_s, self.base_s * 2 ** min(failures - self.free, 20))

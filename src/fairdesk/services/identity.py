@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from fairdesk.domain.customers import validate_email
-from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from fairdesk.domain.people import Actor, ApiToken, Brand, Role, User
+from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from fairdesk.domain.people import Actor, ApiToken, Brand, Lockout, Role, User
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -31,6 +34,9 @@ __all__ = [
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "fd_"  # noqa: S105 — a public prefix that marks our tokens, not a secret
 _hasher = PasswordHasher()
+log = structlog.get_logger()
+#: After five failures in a row the name waits 30 s, then 1 min, 2 min … up to an hour per further failure.
+LOCKOUT = Lockout()
 # Verifying against this when the user does not exist keeps the response time the same either way.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -105,14 +111,23 @@ def create_user(cmd: CreateUser, uow: UnitOfWork, clock: Clock) -> User:
     return user
 
 
-def authenticate(uows: UowFactory, username: str, password: str) -> User:
+def authenticate(uows: UowFactory, username: str, password: str, clock: Clock, lockout: Lockout = LOCKOUT) -> User:
     """Check a password; the same error whether the user is unknown or the password wrong.
 
-    The slow argon2 check runs outside any write transaction (on SQLite a write would hold every other writer
-    back for its duration); only an outdated hash is rewritten, in a short transaction of its own.
+    Repeated failures lock the name for a growing time (``Lockout``), checked before the password, so a locked
+    name answers 429 with Retry-After even to the right password. The slow argon2 check runs outside any write
+    transaction (on SQLite a write would hold every other writer back for its duration); failures, a cleared
+    count and an outdated hash are written in short transactions of their own.
     """
+    name = username.strip().lower()[:64]
+    now = clock.now()
     with uows(readonly=True) as uow:
         user = uow.users.by_username(username)
+        state = uow.users.failure_state(name)
+    if state is not None and state.locked_until is not None and state.locked_until > now:
+        wait = math.ceil((state.locked_until - now).total_seconds())
+        raise TooManyRequests("auth.locked", f"too many failed logins for this name; try again in {wait} s",
+                              retry_after=wait)
     stored = user.password_hash if user and user.active and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
@@ -120,11 +135,21 @@ def authenticate(uows: UowFactory, username: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        raise Unauthenticated("auth.bad_credentials", "wrong username or password")
-    if _hasher.check_needs_rehash(stored):
         with uows() as uow:
-            fresh = uow.users.get(user.id)
-            fresh.password_hash = _hasher.hash(password)
+            failures = uow.users.record_failure(name, now)
+            wait = lockout.locked_for(failures)
+            if wait:
+                uow.users.lock(name, now + timedelta(seconds=wait))
+            uow.commit()
+        log.warning("auth.failed", failures=failures, locked_s=wait)  # never the name or the password
+        raise Unauthenticated("auth.bad_credentials", "wrong username or password")
+    if state is not None or _hasher.check_needs_rehash(stored):
+        with uows() as uow:
+            if state is not None:
+                uow.users.clear_failures(name)
+            if _hasher.check_needs_rehash(stored):
+                fresh = uow.users.get(user.id)
+                fresh.password_hash = _hasher.hash(password)
             uow.commit()
     return user
 

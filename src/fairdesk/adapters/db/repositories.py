@@ -80,6 +80,24 @@ class UserRepository(_Repo):
         return self.session.scalars(
             sa.select(User).where(t.users.c.brand_id == brand_id).order_by(t.users.c.id)).all()
 
+    def failure_state(self, username: str) -> Any:
+        """(failures, locked_until) of the name, or None when it has no failures on record."""
+        c = t.login_failures.c
+        return self._core(sa.select(c.failures, c.locked_until).where(c.username == username)).first()
+
+    def record_failure(self, username: str, at: datetime) -> int:
+        """Count a failed login for the name (atomically on both databases); the count so far."""
+        dialect = self.session.get_bind().dialect.name
+        return int(self._core(_FAILURE[dialect], {"username": username, "failures": 1, "last_failure_at": at,
+                                                  "at": at}).scalar_one())
+
+    def lock(self, username: str, until: datetime) -> None:
+        c = t.login_failures.c
+        self._core(sa.update(t.login_failures).where(c.username == username).values(locked_until=until))
+
+    def clear_failures(self, username: str) -> None:
+        self._core(sa.delete(t.login_failures).where(t.login_failures.c.username == username))
+
     def token_by_hash(self, token_hash: str) -> tuple[ApiToken, User] | None:
         row = self.session.execute(
             sa.select(ApiToken, User).join(User, t.users.c.id == t.api_tokens.c.user_id)
@@ -162,6 +180,14 @@ class UnitRepository(_Repo):
 _TICKET_COLUMNS = ("brand_id", "number", "customer_id", "unit_id", "address_id", "channel", "category",
                    "priority", "status", "subject", "description", "created_at", "updated_at")
 
+
+_FAILURE = {
+    name: insert(t.login_failures).on_conflict_do_update(
+        index_elements=["username"], set_={"failures": t.login_failures.c.failures + 1,
+                                           "last_failure_at": sa.bindparam("at")},
+    ).returning(t.login_failures.c.failures)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 _NEXT_SEQUENCE = {
     name: insert(t.ticket_counters).on_conflict_do_update(

@@ -693,6 +693,25 @@ reservations = sa.Table(
     sa.Column("closed_at", UTCDateTime(), nullable=True),
 )
 
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),  # as typed (lower-cased), known or not
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("last_failure_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+)
+
+access_log = sa.Table(
+    "access_log", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    _fk("customer_id", "customers.id"),
+    sa.Column("what", sa.String(60), nullable=False),  # e.g. customer, customer.lookup, evidence.bundle
+    sa.Index("ix_access_log_brand_customer_at", "brand_id", "customer_id", "at"),
+)
+
 complaint_terms = sa.Table(
     "complaint_terms", metadata,
     sa.Column("brand_id", Id, sa.ForeignKey("brands.id"), primary_key=True),

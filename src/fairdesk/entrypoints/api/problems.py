@@ -12,7 +12,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fairdesk.domain.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
+from fairdesk.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 from fairdesk.i18n import negotiate, problem_title
 
 __all__ = ["install_problem_handlers", "problem_response", "request_language"]
@@ -20,7 +29,8 @@ __all__ = ["install_problem_handlers", "problem_response", "request_language"]
 log = structlog.get_logger("fairdesk.api")
 
 STATUS_OF: list[tuple[type[DomainError], int]] = [
-    (NotFound, 404), (Forbidden, 403), (Conflict, 409), (Gone, 410), (Unauthenticated, 401), (InvalidInput, 422),
+    (NotFound, 404), (Forbidden, 403), (Conflict, 409), (Gone, 410), (Unauthenticated, 401), (TooManyRequests, 429),
+    (InvalidInput, 422),
 ]
 PROBLEM_BASE = "https://fairdesk.dev/problems/"
 
@@ -64,6 +74,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if "field" in exc.context:
             errors = [{"field": exc.context["field"], "code": exc.code, "detail": exc.detail}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem_response(request, status, exc.code, exc.detail, errors, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -61,7 +61,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 @router.post("/auth/token", tags=["auth"], status_code=status.HTTP_201_CREATED)
 def create_token(body: TokenIn, app: AppDep) -> dict[str, str]:
     """Exchange a username and password for an API token (shown once)."""
-    user = identity.authenticate(app.uows, body.username, body.password)
+    user = identity.authenticate(app.uows, body.username, body.password, app.clock)
     return {"token": identity.issue_token(app.uows(), app.clock, user.username, body.name),
             "token_type": "bearer"}
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from fairdesk.bootstrap import App
-from fairdesk.domain.errors import DomainError, Forbidden, Unauthenticated
+from fairdesk.domain.errors import DomainError, Forbidden, TooManyRequests, Unauthenticated
 from fairdesk.domain.people import Actor
 from fairdesk.domain.tickets import Status, TicketFilter
 from fairdesk.entrypoints.api.problems import request_language
@@ -93,10 +93,14 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
           ) -> Response:
     try:
         _check_csrf(request, csrf)
-        user = identity.authenticate(_app(request).uows, username, password)
-    except (Unauthenticated, Forbidden) as exc:
-        return render(request, "login.html", status_code=401 if isinstance(exc, Unauthenticated) else 403,
-                      error=problem_title(exc.code, 401, request_language(request)), username=username)
+        user = identity.authenticate(_app(request).uows, username, password, _app(request).clock)
+    except (Unauthenticated, Forbidden, TooManyRequests) as exc:
+        status = 401 if isinstance(exc, Unauthenticated) else 429 if isinstance(exc, TooManyRequests) else 403
+        response = render(request, "login.html", status_code=status, username=username,
+                          error=problem_title(exc.code, status, request_language(request)))
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     request.session.clear()
     request.session["uid"] = user.id
     request.session["csrf"] = secrets.token_urlsafe(24)
