@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     #: Requests larger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 1_048_576
     session_max_age_s: int = 8 * 3600
+    #: Rate limits per client (``N/second|minute|hour``; empty: off). Login and token requests per address;
+    #: the public, unauthenticated endpoints per address; intake (new tickets, conversations, complaints) per
+    #: credential, else per address. Each API process counts alone unless the storage is shared
+    #: (``redis://host:6379`` — any URI the `limits` library takes).
+    rate_limit_login: str = "20/minute"
+    rate_limit_public: str = "300/minute"
+    rate_limit_intake: str = "600/minute"
+    rate_limit_storage: str = "memory://"
     #: Where people reach this server; links in e-mails and SMS (survey links, tickets) start with it.
     public_url: str = "http://127.0.0.1:8000"
     #: E-mail: an SMTP server, or (demo) a Maildir folder. With neither, e-mails wait in the outbox as dead.
@@ -54,6 +62,18 @@ class Settings(BaseSettings):
     worker_poll_s: float = 1.0
     #: How long a worker holds a message it is sending before another worker may take it over.
     worker_lease_s: int = 120
+
+    @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_intake")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse
+
+        if v.strip():
+            try:
+                parse(v)
+            except ValueError as exc:
+                raise ValueError(f"not a rate limit like 20/minute: {v!r}") from exc
+        return v.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -56,3 +56,81 @@ def test_the_wait_doubles_up_to_an_hour() -> None:
     lock = Lockout()
     assert [lock.locked_for(n) for n in range(1, 9)] == [0, 0, 0, 0, 30, 60, 120, 240]
     assert lock.locked_for(50) == 3600
+
+
+class TestRateLimits:
+    def test_public_endpoints_refuse_a_flood_from_one_address_with_retry_after(self, db_url: str,
+                                                                                  clock: FrozenClock) -> None:
+        from fairdesk.bootstrap import bootstrap
+        from fairdesk.config import load_settings
+        from fairdesk.entrypoints.app import create_app
+        from tests.conftest import SECRET
+
+        wired = bootstrap(load_settings(database_url=db_url, secret_key=SECRET, rate_limit_public="5/minute",
+                                        rate_limit_login="3/minute", rate_limit_intake="2/minute"), clock=clock)
+        try:
+            with TestClient(create_app(wired), raise_server_exceptions=False) as c:
+                codes = [c.get("/api/v1/channels/check", params={"value": "400-888-6666"}).status_code
+                         for _ in range(6)]
+                assert codes[:5] != [429] * 5 and codes[5] == 429
+                r = c.get("/check")
+                assert r.status_code == 429 and r.json()["code"] == "rate.limited"
+                assert 1 <= int(r.headers["Retry-After"]) <= 60 and r.json()["title"] == "请求过于频繁，请稍后再试"
+                assert c.get("/healthz").status_code == 200  # not a public endpoint: not counted
+                logins = [c.post("/api/v1/auth/token", json={"username": f"u{i}", "password": "x"}).status_code
+                          for i in range(4)]
+                assert logins == [401, 401, 401, 429]
+                intake = [c.post("/api/v1/tickets", json={}, headers={"Authorization": f"Bearer fd_{who}"})
+                          .status_code for who in ("a", "a", "a", "b")]
+                assert intake == [401, 401, 429, 401]  # per credential: another token is not held back
+        finally:
+            wired.dispose()
+
+    def test_a_bad_rate_setting_is_refused_at_start(self) -> None:
+        import pytest
+
+        from fairdesk.config import SettingsError, load_settings
+        from tests.conftest import SECRET
+
+        with pytest.raises(SettingsError):
+            load_settings(secret_key=SECRET, rate_limit_login="lots")
+
+
+class TestPrivacy:
+    def test_contact_details_are_masked_unless_you_handle_the_customer(self, client: TestClient,
+                                                                       seed: Seed) -> None:
+        from tests.integration.test_api_tickets import open_ticket
+
+        url = f"/api/v1/customers/{seed.alice}"
+        own = client.get(url, headers=seed.auth("alice")).json()
+        assert own["phones"] == ["+8613800138000"] and own["addresses"][0]["text"] == "福建省漳州市漳浦县府前街18号"
+        for who in ("agent_a", "auditor_a", "tech_a", "manager_a"):
+            seen = client.get(url, headers=seed.auth(who)).json()
+            assert seen["masked"] and seen["phones"] == ["+86138****8000"], who
+            assert seen["addresses"][0]["text"] == "福建省漳州市漳浦县****", who
+        ticket = open_ticket(client, seed).json()
+        agent_id = client.get("/api/v1/me", headers=seed.auth("agent_a")).json()["user_id"]
+        assert client.put(f"/api/v1/tickets/{ticket['id']}/assignee", json={"assignee_id": agent_id},
+                          headers=seed.auth("manager_a")).status_code == 200
+        handled = client.get(url, headers=seed.auth("agent_a")).json()
+        assert not handled["masked"] and handled["phones"] == ["+8613800138000"]
+        assert client.get(url, headers=seed.auth("auditor_a")).json()["masked"]
+        # A hotline lookup shows the number the caller gave, and nothing more.
+        bob = client.get("/api/v1/customers", params={"phone": "139 1234 5678"},
+                         headers=seed.auth("auditor_a")).json()["items"]
+        assert [c["phones"] for c in bob] == [["+8613912345678"]] and bob[0]["masked"]
+
+    def test_every_staff_read_is_on_record_and_the_customer_sees_it(self, client: TestClient, seed: Seed) -> None:
+        url = f"/api/v1/customers/{seed.alice}"
+        client.get(url, headers=seed.auth("agent_a"))
+        client.get(url, headers=seed.auth("alice"))  # the customer's own reads are not logged
+        client.get("/api/v1/customers", params={"phone": "13800138000"}, headers=seed.auth("auditor_a"))
+        client.get("/api/v1/evidence/bundle", params={"customer_id": seed.alice}, headers=seed.auth("manager_a"))
+        log = client.get(f"{url}/access-log", headers=seed.auth("alice"))
+        assert log.status_code == 200
+        assert [(e["role"], e["what"]) for e in log.json()] == [
+            ("manager", "evidence.bundle"), ("auditor", "customer.lookup"), ("agent", "customer")]
+        assert client.get(f"{url}/access-log", headers=seed.auth("manager_a")).status_code == 200
+        assert client.get(f"{url}/access-log", headers=seed.auth("agent_a")).status_code == 403
+        assert client.get(f"{url}/access-log", headers=seed.auth("bob")).status_code == 404
+        assert client.get(f"{url}/access-log", headers=seed.auth("agent_b")).status_code in (403, 404)

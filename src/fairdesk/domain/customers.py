@@ -9,7 +9,7 @@ from datetime import date, datetime
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.text import clean_text
 
-__all__ = ["Address", "Customer", "Phone", "Product", "Unit", "validate_email"]
+__all__ = ["Address", "Customer", "Phone", "Product", "Unit", "mask_address", "mask_phone", "validate_email"]
 
 MAX_NAME = 100
 MAX_ADDRESS = 300
@@ -112,3 +112,23 @@ class Unit:
     def under_warranty(self, on: date) -> bool:
         """A unit is under warranty up to and including its warranty end date."""
         return self.warranty_end is not None and on <= self.warranty_end
+
+
+_DIVISIONS = re.compile(r"^(.{0,12}?(?:省|自治区|特别行政区|市))?"
+                        r"(.{0,12}?(?:市|自治州|地区|盟))?(.{0,12}?(?:区|县|旗|市))?")
+
+
+def mask_phone(e164: str) -> str:
+    """``+8613800138000`` → ``+86138****8000``: enough to tell numbers apart, not enough to call."""
+    if len(e164) < 8:
+        return "****"
+    return f"{e164[:6]}****{e164[-4:]}"
+
+
+def mask_address(text: str) -> str:
+    """The administrative divisions kept, the street and number hidden: 福建省漳州市漳浦县****."""
+    m = _DIVISIONS.match(text)
+    kept = m.group(0) if m else ""
+    if len(kept) < 2:
+        kept = text[:3]
+    return kept + "****" if len(kept) < len(text) else kept

@@ -23,6 +23,7 @@ from fairdesk.entrypoints.api.field_routes import router as field_router
 from fairdesk.entrypoints.api.problems import install_problem_handlers, problem_response
 from fairdesk.entrypoints.api.routes import router as api_router
 from fairdesk.entrypoints.api.work_routes import router as work_router
+from fairdesk.entrypoints.ratelimit import RateLimit
 from fairdesk.entrypoints.web.complaint_pages import router as complaint_pages_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
@@ -176,6 +177,7 @@ def create_app(wired: App) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, uploads=(
         (re.compile(r"/api/v1/complaints/\d+/attachments"), MAX_ATTACHMENT),
         (re.compile(r"/api/v1/imports/\w+"), MAX_IMPORT)))
+    app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
     return app

@@ -40,12 +40,14 @@ from fairdesk.domain.complaints import (
     shingles,
     similarity,
 )
+from fairdesk.domain.customers import mask_phone
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.services import evidence
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
+from fairdesk.services.customers import record_reads
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -283,7 +285,9 @@ def _view(uow: UnitOfWork, actor: Actor, c: Complaint, clock: Clock, *, full: bo
     out: dict[str, Any] = {
         "id": c.id, "number": c.number, "category": c.category.value, "green": c.green, "status": c.status.value,
         "customer_id": c.customer_id, "outlet_id": c.outlet_id, "complainant": c.complainant,
-        "contact_phone": c.contact_phone, "request": c.request, "facts": c.facts,
+        # Handlers call the consumer back; an auditor sees enough to tell numbers apart.
+        "contact_phone": mask_phone(c.contact_phone) if actor.role is Role.AUDITOR else c.contact_phone,
+        "request": c.request, "facts": c.facts,
         "received_at": _local(c.received_at, clock),
         "deadlines": {"acceptance": _local(c.due_acceptance, clock),
                       "first_response": _local(c.due_first_response, clock),
@@ -309,7 +313,9 @@ def _view(uow: UnitOfWork, actor: Actor, c: Complaint, clock: Clock, *, full: bo
 
 def get_complaint(uows: UowFactory, actor: Actor, complaint_id: int, clock: Clock) -> dict[str, Any]:
     with uows(readonly=True) as uow:
-        return _view(uow, actor, _access(uow, actor, complaint_id), clock, full=True)
+        out = _view(uow, actor, _access(uow, actor, complaint_id), clock, full=True)
+    record_reads(uows, actor, [out["customer_id"]], "complaint", clock)
+    return out
 
 
 def queue(uows: UowFactory, actor: Actor, clock: Clock, *, status: str | None = None, category: str | None = None,

@@ -13,7 +13,7 @@ from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.services.access import access_customer, require_role
 from fairdesk.services.clock import Clock
-from fairdesk.services.ports import UnitOfWork
+from fairdesk.services.ports import UnitOfWork, UowFactory
 
 __all__ = [
     "CreateCustomer",
@@ -125,3 +125,43 @@ def register_unit(cmd: RegisterUnit, uow: UnitOfWork) -> Unit:
         uow.units.add(unit)
         uow.commit()
     return unit
+
+
+# --- privacy: who sees contact details, and every staff read on record -------------------------------------------
+
+#: Staff who see contact details without handling the customer's request: dispatchers plan the visits.
+SEES_CONTACTS = frozenset({Role.DISPATCHER})
+
+
+def contact_visible(uow: UnitOfWork, actor: Actor, customer_id: int) -> bool:
+    """Phone numbers and addresses in full for the customer themself and the staff handling them (the assignee
+    or technician of one of their open requests, a dispatcher); masked for everyone else, auditors included."""
+    if actor.is_customer:
+        return actor.customer_id == customer_id
+    if actor.role in SEES_CONTACTS:
+        return True
+    return actor.user_id is not None and uow.customers.assigned(actor.brand_id, customer_id, actor.user_id)
+
+
+def record_reads(uows: UowFactory, actor: Actor, customer_ids: Sequence[int], what: str, clock: Clock) -> None:
+    """Put staff reads of customers' data on record (customers' own reads are not logged)."""
+    if actor.is_customer or not customer_ids:
+        return
+    now = clock.now()
+    with uows() as uow:
+        uow.customers.record_reads([{"brand_id": actor.brand_id, "at": now, "actor": actor.describe()[:100],
+                                     "role": actor.role.value, "customer_id": cid, "what": what}
+                                    for cid in dict.fromkeys(customer_ids)])
+        uow.commit()
+
+
+def reads_of(uows: UowFactory, actor: Actor, customer_id: int, clock: Clock, limit: int = 200) -> list[dict[str, str]]:
+    """Who on the staff read this customer's data, newest first: the customer sees it, as do managers and
+    auditors."""
+    if not actor.is_customer:
+        require_role(actor, Role.MANAGER, Role.AUDITOR, what="read the access log")
+    with uows(readonly=True) as uow:
+        access_customer(uow, actor, customer_id)
+        rows = uow.customers.reads_of(actor.brand_id, customer_id, limit)
+    return [{"at": r.at.astimezone(clock.tz).isoformat(), "role": r.role, "by": r.actor, "what": r.what}
+            for r in rows]

@@ -141,6 +141,22 @@ class CustomerRepository(_Repo):
             .where(t.customers.c.brand_id == brand_id, t.customer_phones.c.e164 == e164)
             .order_by(t.customers.c.id)).unique().all()
 
+    def assigned(self, brand_id: int, customer_id: int, user_id: int) -> bool:
+        """Whether the user handles one of the customer's open requests (assignee or technician)."""
+        c = t.tickets.c
+        return self._core(sa.select(c.id).where(
+            c.brand_id == brand_id, c.customer_id == customer_id, c.status.in_([s.value for s in OPEN_STATUSES]),
+            sa.or_(c.assignee_id == user_id, c.technician_id == user_id)).limit(1)).first() is not None
+
+    def record_reads(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._core(sa.insert(t.access_log), list(rows))
+
+    def reads_of(self, brand_id: int, customer_id: int, limit: int) -> Sequence[Any]:
+        c = t.access_log.c
+        return self._core(sa.select(c.at, c.actor, c.role, c.what).where(
+            c.brand_id == brand_id, c.customer_id == customer_id).order_by(c.id.desc()).limit(limit)).all()
+
     def page(self, brand_id: int, *, before_id: int | None, limit: int) -> Sequence[Customer]:
         q = sa.select(Customer).where(t.customers.c.brand_id == brand_id)
         if before_id is not None:

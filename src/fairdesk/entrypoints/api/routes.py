@@ -318,7 +318,9 @@ def evidence_key(brand_code: Annotated[str, Path(max_length=32)], app: AppDep) -
 def evidence_bundle(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], actor: ActorDep,
                     app: AppDep) -> dict[str, object]:
     """Everything about a customer in the log, with proofs (a customer exports their own)."""
-    return evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
+    bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
+    customer_svc.record_reads(app.uows, actor, [customer_id], "evidence.bundle", app.clock)
+    return bundle
 
 
 @router.get("/evidence/bundle.pdf", tags=["evidence"], response_class=Response)
@@ -327,6 +329,7 @@ def evidence_bundle_pdf(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], 
     from fairdesk.adapters.pdf import bundle_pdf
 
     bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
+    customer_svc.record_reads(app.uows, actor, [customer_id], "evidence.bundle", app.clock)
     return Response(bundle_pdf(bundle), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="evidence-{customer_id}.pdf"'})
 
@@ -469,21 +472,38 @@ def create_customer(body: CustomerIn, actor: ActorDep, app: AppDep) -> CustomerO
 @router.get("/customers", tags=["customers"])
 def list_customers(actor: ActorDep, app: AppDep, phone: Annotated[str | None, Query(max_length=32)] = None,
                    cursor: Cursor = None, limit: Limit = 50) -> Page[CustomerOut]:
-    """Caller lookup by ``phone``, or the brand's customers, newest first."""
+    """Caller lookup by ``phone``, or the brand's customers, newest first. Contact details are masked unless
+    the caller handles the customer (the number looked up is shown as given); every staff read is logged."""
     if phone is not None:
         found = customer_svc.find_customers_by_phone(app.uows(readonly=True), actor, phone)
-        return Page(items=[CustomerOut.of(c, app.clock.tz) for c in found], next_cursor=None)
+        given = customer_svc.normalize_phone(phone)
+        with app.uows(readonly=True) as uow:
+            items = [CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, c.id),
+                                    known_phone=given) for c in found]
+        customer_svc.record_reads(app.uows, actor, [c.id for c in found], "customer.lookup", app.clock)
+        return Page(items=items, next_cursor=None)
     require_role(actor, Role.AGENT, Role.DISPATCHER, Role.MANAGER, Role.AUDITOR, what="list customers")
     with app.uows(readonly=True) as uow:
         rows = uow.customers.page(actor.brand_id, before_id=decode_cursor(cursor), limit=limit)
-        items = [CustomerOut.of(c, app.clock.tz) for c in rows]
+        items = [CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, c.id)) for c in rows]
+    customer_svc.record_reads(app.uows, actor, [c.id for c in rows], "customer.list", app.clock)
     return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
 
 
 @router.get("/customers/{customer_id}", tags=["customers"])
 def get_customer(customer_id: IdPath, actor: ActorDep, app: AppDep) -> CustomerOut:
+    """A customer; phone numbers and addresses in full only for them and the staff handling them."""
     with app.uows(readonly=True) as uow:
-        return CustomerOut.of(access_customer(uow, actor, customer_id), app.clock.tz)
+        c = access_customer(uow, actor, customer_id)
+        out = CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, customer_id))
+    customer_svc.record_reads(app.uows, actor, [customer_id], "customer", app.clock)
+    return out
+
+
+@router.get("/customers/{customer_id}/access-log", tags=["customers"])
+def customer_access_log(customer_id: IdPath, actor: ActorDep, app: AppDep) -> list[dict[str, str]]:
+    """Who on the staff read this customer's data, and when (the customer, managers, auditors)."""
+    return customer_svc.reads_of(app.uows, actor, customer_id, app.clock)
 
 
 @router.post("/products", tags=["customers"], status_code=status.HTTP_201_CREATED)

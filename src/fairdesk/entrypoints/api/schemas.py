@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from fairdesk.domain.customers import Customer, Unit
+from fairdesk.domain.customers import Customer, Unit, mask_address, mask_phone
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.people import Actor
 from fairdesk.domain.tickets import (
@@ -154,11 +154,16 @@ class CustomerOut(BaseModel):
     addresses: list[AddressOut]
     created_at: str
 
+    masked: bool = False
+
     @classmethod
-    def of(cls, c: Customer, tz: ZoneInfo) -> CustomerOut:
-        return cls(id=c.id, name=c.name, phones=[p.e164 for p in c.phones],
-                   addresses=[AddressOut(id=a.id, text=a.text, adcode=a.adcode) for a in c.addresses],
-                   created_at=_local(c.created_at, tz))
+    def of(cls, c: Customer, tz: ZoneInfo, *, full: bool = True, known_phone: str | None = None) -> CustomerOut:
+        """``full=False``: phone numbers and addresses masked, except the number the caller gave."""
+        return cls(id=c.id, name=c.name,
+                   phones=[p.e164 if full or p.e164 == known_phone else mask_phone(p.e164) for p in c.phones],
+                   addresses=[AddressOut(id=a.id, text=a.text if full else mask_address(a.text), adcode=a.adcode)
+                              for a in c.addresses],
+                   created_at=_local(c.created_at, tz), masked=not full)
 
 
 class UnitOut(BaseModel):

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = 'fb7d2827250e'
 down_revision: str | None = 'd2b10fa75843'
 branch_labels: str | Sequence[str] | None = None
