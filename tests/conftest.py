@@ -116,6 +116,11 @@ PASSWORDS = {name: f"{name}-password" for name in ("agent_a", "alice")}
 
 @pytest.fixture
 def seed(wired: App) -> Seed:
+    return make_seed(wired)
+
+
+def make_seed(wired: App) -> Seed:
+    """The seed data in the wired app's database (also for tests that run their own servers)."""
     uows, clock = wired.uows, wired.clock
     a = identity.create_brand(uows(), clock, code="angu", name="安固保险柜", ticket_prefix="AG")
     b = identity.create_brand(uows(), clock, code="other", name="Other Brand", ticket_prefix="OB")

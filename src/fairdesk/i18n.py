@@ -22,6 +22,7 @@ PROBLEM_TITLES: dict[str, tuple[str, str]] = {
     "auth.bad_token": ("令牌无效", "Invalid token"),
     "auth.bad_credentials": ("用户名或密码错误", "Wrong username or password"),
     "auth.locked": ("登录失败次数过多，请稍后再试", "Too many failed logins; try again later"),
+    "storage.full": ("存储空间已满，本次请求未保存，请稍后重试", "Storage is full; nothing was stored, retry later"),
     "rate.limited": ("请求过于频繁，请稍后再试", "Too many requests; try again later"),
     "access.role": ("无权执行此操作", "Not allowed for your role"),
     "access.forbidden": ("无权访问", "Forbidden"),

@@ -102,8 +102,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
-        # The database is unreachable or locked past its timeout: a retryable 503, not a 500.
-        log.warning("database_unavailable", error=type(exc).__name__)
+        # The database is unreachable or locked past its timeout: a retryable 503, not a 500. A full disk
+        # (SQLITE_FULL, PostgreSQL's 53100) says so: nothing of the request was stored, retry once there is room.
+        full = "disk is full" in str(exc) or "53100" in str(getattr(getattr(exc, "orig", None), "sqlstate", ""))
+        log.warning("database_unavailable", error=type(exc).__name__, disk_full=full)
+        if full:
+            return problem_response(request, 503, "storage.full", "the database's disk is full; nothing of this "
+                                    "request was stored — retry later", headers={"Retry-After": "30"})
         return problem_response(request, 503, "service.unavailable", "the database is unavailable; retry",
                                 headers={"Retry-After": "2"})
 
