@@ -14,6 +14,7 @@ from fairdesk.domain.complaints import Terms
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.people import Role
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import In
 from fairdesk.services import complaints as complaint_svc
 from fairdesk.services import credit as credit_svc
@@ -21,7 +22,7 @@ from fairdesk.services.access import require_role
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]

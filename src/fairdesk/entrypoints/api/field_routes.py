@@ -3,7 +3,6 @@ dispatcher's board; parts, stock locations, movements, the ledger and the replen
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,7 +14,8 @@ from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.parts import MAX_QUANTITY, LocationKind, MovementKind
 from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN, WEIGHTS
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
-from fairdesk.entrypoints.api.schemas import In
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
+from fairdesk.entrypoints.api.schemas import Day, In
 from fairdesk.services import dispatch as dispatch_svc
 from fairdesk.services import imports as import_svc
 from fairdesk.services import parts as parts_svc
@@ -23,7 +23,7 @@ from fairdesk.services import workforce as workforce_svc
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(max_length=500)]
@@ -84,8 +84,8 @@ def get_technician(technician_id: IdPath, actor: ActorDep, app: AppDep) -> dict[
 class CertificationIn(In):
     product_line: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     level: Annotated[int, Field(ge=1, le=3)]
-    valid_from: date
-    valid_to: date
+    valid_from: Day
+    valid_to: Day
     number: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
@@ -221,7 +221,8 @@ def check_out(visit_id: IdPath, body: CheckOutIn, actor: ActorDep, app: AppDep) 
 
 
 @router.get("/dispatch/board", tags=["dispatch"])
-def board(actor: ActorDep, app: AppDep, day: date, outlet: Code | None = None) -> list[dict[str, Any]]:
+def board(actor: ActorDep, app: AppDep, day: Annotated[Day, Query()],
+          outlet: Code | None = None) -> list[dict[str, Any]]:
     """Each technician's day: working or not, shifts, leave, visits and load."""
     return dispatch_svc.board(app.uows(readonly=True), actor, day, app.clock, outlet_code=outlet)
 

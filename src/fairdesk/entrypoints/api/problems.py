@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +40,28 @@ def request_language(request: Request) -> str:
     default = getattr(request.app.state, "default_language", "zh-CN")
     return negotiate(request.query_params.get("lang"), request.cookies.get("lang"),
                      request.headers.get("accept-language"), default)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API is answered (``application/problem+json``)."""
+
+    type: str
+    code: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    request_id: str | None = None
+
+
+_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
+#: Documented on every API route: what any 4xx or 5xx looks like.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"description": "The request was refused: a problem with a stable `code` and a zh-CN/en `title`.",
+            "content": _PROBLEM},
+    "5XX": {"description": "The service could not answer now (503 with Retry-After when retrying helps).",
+            "content": _PROBLEM},
+}
 
 
 def problem_response(request: Request, status: int, code: str, detail: str,

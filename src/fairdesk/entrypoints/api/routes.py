@@ -21,6 +21,7 @@ from fairdesk.domain.people import Role
 from fairdesk.domain.plans import Catalogue, Subscription
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import (
     CommentIn,
     CustomerIn,
@@ -51,7 +52,7 @@ from fairdesk.services.access import access_customer, access_unit, require_role
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
 Limit = Annotated[int, Query(ge=1, le=ticket_svc.MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=64)]

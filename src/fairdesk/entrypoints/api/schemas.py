@@ -45,6 +45,10 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 
+#: A calendar day the service can compute with (date arithmetic near year 9999 overflows).
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
+
+
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -72,8 +76,8 @@ class ProductIn(In):
 class UnitIn(In):
     product_model: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     serial_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    purchase_date: date | None = None
-    warranty_end: date | None = None
+    purchase_date: Day | None = None
+    warranty_end: Day | None = None
 
 
 class TicketIn(In):

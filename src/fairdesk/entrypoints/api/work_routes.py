@@ -3,7 +3,6 @@ follow-up tasks."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,7 +11,8 @@ from pydantic import Field
 from fairdesk.domain.sla import EscalationAction, EscalationStep
 from fairdesk.domain.tickets import Category, Priority, Status
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
-from fairdesk.entrypoints.api.schemas import In, TicketOut
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
+from fairdesk.entrypoints.api.schemas import Day, In, TicketOut
 from fairdesk.services import sla as sla_svc
 from fairdesk.services import surveys as survey_svc
 from fairdesk.services import tickets as ticket_svc
@@ -20,7 +20,7 @@ from fairdesk.services import webhooks as webhook_svc
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
 Minutes = Annotated[int, Field(ge=1, le=sla_svc.MAX_TARGET_MIN)]
 
 
@@ -70,7 +70,7 @@ def put_shifts(body: ShiftsIn, actor: ActorDep, app: AppDep) -> dict[str, list[s
 
 
 class ClosureIn(In):
-    day: date
+    day: Day
     reason: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -153,7 +153,8 @@ def answer_survey(token: str, body: SurveyAnswerIn, app: AppDep) -> dict[str, An
     return survey_svc.answer_survey(app.uows(), token, answer, app.clock, app.settings.public_url)
 
 
-@router.get("/reports/surveys", tags=["surveys"], response_model=None)
+@router.get("/reports/surveys", tags=["surveys"], response_model=None, responses={200: {"content": {
+    "application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
 def survey_report(actor: ActorDep, app: AppDep,
                   group: Annotated[Literal["brand", "outlet", "technician", "product_line"], Query()] = "brand",
                   from_: Annotated[str | None, Query(alias="from", max_length=7)] = None,
