@@ -3,6 +3,8 @@ endpoints, masked phone numbers and addresses, audited staff reads of customer d
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 
 from fairdesk.domain.people import Lockout
@@ -134,3 +136,41 @@ class TestPrivacy:
         assert client.get(f"{url}/access-log", headers=seed.auth("agent_a")).status_code == 403
         assert client.get(f"{url}/access-log", headers=seed.auth("bob")).status_code == 404
         assert client.get(f"{url}/access-log", headers=seed.auth("agent_b")).status_code in (403, 404)
+
+
+class TestHostileInput:
+    def test_injection_attempts_are_harmless(self, client: TestClient, seed: Seed) -> None:
+        from tests.integration.test_complaints import file
+        from tests.integration.test_web import login
+
+        evil = "<script>alert(1)</script>' OR 1=1; DROP TABLE complaints; --"
+        r = file(client, seed, facts=evil * 2, request=evil)
+        assert r.status_code == 201 and r.json()["facts"] == evil * 2  # stored as text, nothing executed
+        lookup = client.get("/api/v1/customers", params={"phone": "' OR '1'='1"}, headers=seed.auth("agent_a"))
+        assert lookup.status_code == 422
+        listed = client.get("/api/v1/tickets", params={"status": "new' OR 1=1 --"}, headers=seed.auth("agent_a"))
+        assert listed.status_code == 422
+        login(client, "alice", PASSWORDS["alice"])
+        page = client.get(f"/my/complaints/{r.json()['id']}")
+        assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert len(client.get("/api/v1/complaints", headers=seed.auth("agent_a")).json()) == 1
+
+    def test_no_password_or_token_reaches_the_logs(self, client: TestClient, seed: Seed,
+                                                    capsys: object) -> None:
+        secret_password = "correct-horse-battery-staple-9"
+        token(client, "agent_a", secret_password)
+        issued = token(client, "alice", PASSWORDS["alice"]).json()["token"]
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued}"})
+        out = capsys.readouterr()  # type: ignore[attr-defined]
+        logged = out.out + out.err
+        assert "request" in logged  # the logs were captured
+        for secret in (secret_password, PASSWORDS["alice"], issued, "agent_a"):
+            assert secret not in logged
+
+    def test_web_sessions_expire(self, client: TestClient, seed: Seed) -> None:
+        from tests.integration.test_web import login
+
+        login(client, "alice", PASSWORDS["alice"])
+        cookie = next(c for c in client.cookies.jar if c.name == "fairdesk_session")
+        assert cookie.expires is not None and cookie.expires - time.time() <= 8 * 3600 + 5
