@@ -1,0 +1,140 @@
+"""Pages for the field: the dispatcher's board (each technician's day, reassign with a reason, parts held) and
+the technician's day on a phone (jobs, the address with a map link, check-in, check-out with the work, the
+parts fitted and the customer's sign-off)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fairdesk.domain.errors import DomainError, InvalidInput
+from fairdesk.domain.people import Role
+from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.services import dispatch as dispatch_svc
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=64)]
+BOARD_ROLES = (Role.DISPATCHER, Role.MANAGER)
+
+
+def _status(exc: DomainError) -> int:
+    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
+
+
+def _day(request: Request, text: str | None) -> date:
+    if not text:
+        return _app(request).clock.now().astimezone(_app(request).clock.tz).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("input.invalid", f"{text!r} is not a day like 2026-11-25", field="day") from None
+
+
+@router.get("/dispatch", response_class=HTMLResponse)
+def board_page(request: Request, actor: PageActor, day: Annotated[str | None, Query(max_length=10)] = None,
+               outlet: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    """Today's jobs per technician and window (technicians with visits, or one outlet's whole team)."""
+    if actor.role is Role.TECHNICIAN:
+        return RedirectResponse("/my-day", status_code=303)
+    if actor.role not in BOARD_ROLES:
+        return RedirectResponse("/tickets", status_code=303)
+    app = _app(request)
+    try:
+        the_day = _day(request, day)
+        rows = dispatch_svc.board(app.uows(readonly=True), actor, the_day, app.clock, outlet_code=outlet or None)
+        with app.uows(readonly=True) as uow:
+            outlets = {o.id: o for o in uow.outlets.for_brand(actor.brand_id)}
+            held = {v["id"]: [dict(r._mapping) for r in uow.stock.for_appointment(v["id"])]
+                    for r in rows for v in r["visits"]}
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    shown = rows if outlet else [r for r in rows if r["visits"]]
+    busy = {r["id"] for r in shown}
+    team = sorted(({"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
+                   if r["working"] and (r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy)),
+                  key=lambda t: (t["outlet"], t["name"]))
+    return render(request, "board.html", rows=shown, day=the_day, outlet=outlet or "", outlets=outlets, held=held,
+                  team=team, visits=sum(len(r["visits"]) for r in shown))
+
+
+@router.post("/dispatch/visits/{visit_id}/reassign", response_class=HTMLResponse)
+def reassign(request: Request, actor: PageActor, visit_id: int, technician_id: Annotated[int, Form(ge=1)],
+             reason: Annotated[str, Form(max_length=500)] = "", day: Annotated[str, Form(max_length=10)] = "",
+             outlet: Annotated[str, Form(max_length=40)] = "", csrf: Csrf = "") -> Response:
+    """Give the visit to another technician in the same window, with a reason (recorded on the visit)."""
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        visit = dispatch_svc.get_visit(app.uows(readonly=True), actor, visit_id, app.clock)
+        dispatch_svc.reschedule(actor, visit_id, datetime.fromisoformat(visit["starts_at"]),
+                                datetime.fromisoformat(visit["ends_at"]), app.uows(), app.clock,
+                                technician_id=technician_id, reason=reason)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/dispatch?day={quote(day)}&outlet={quote(outlet)}", status_code=303)
+
+
+@router.get("/my-day", response_class=HTMLResponse)
+def my_day(request: Request, actor: PageActor, day: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+    """The technician's jobs for the day, in order, with everything needed at the door."""
+    if actor.role is not Role.TECHNICIAN:
+        return RedirectResponse("/dispatch" if actor.role in BOARD_ROLES else "/tickets", status_code=303)
+    app = _app(request)
+    try:
+        the_day = _day(request, day)
+        [me] = dispatch_svc.board(app.uows(readonly=True), actor, the_day, app.clock)
+        jobs = []
+        with app.uows(readonly=True) as uow:
+            for v in sorted(me["visits"], key=lambda v: v["starts_at"]):
+                ticket = uow.tickets.get(actor.brand_id, v["ticket_id"])
+                customer = uow.customers.get(actor.brand_id, ticket.customer_id)
+                address = next((a.text for a in customer.addresses if a.id == ticket.address_id), "")
+                parts = [dict(r._mapping) for r in uow.stock.for_appointment(v["id"])]
+                jobs.append(v | {"subject": ticket.subject, "customer": customer.name, "address": address,
+                                 "phone": customer.phones[0].e164 if customer.phones else "",
+                                 "map": "https://uri.amap.com/search?keyword=" + quote(address), "parts": parts})
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return render(request, "my_day.html", me=me, jobs=jobs, day=the_day)
+
+
+@router.post("/my-day/visits/{visit_id}/check-in", response_class=HTMLResponse)
+def check_in(request: Request, actor: PageActor, visit_id: int, csrf: Csrf = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        dispatch_svc.check_in(actor, visit_id, app.uows(), app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/my-day#visit-{visit_id}", status_code=303)
+
+
+@router.post("/my-day/visits/{visit_id}/check-out", response_class=HTMLResponse)
+def check_out(request: Request, actor: PageActor, visit_id: int, work_done: Annotated[str, Form(max_length=5000)],
+              signed_by: Annotated[str, Form(max_length=100)], outcome: Annotated[str, Form(max_length=20)],
+              parts: Annotated[str, Form(max_length=500)] = "", csrf: Csrf = "") -> Response:
+    """Done: the work, the parts fitted (``SKU`` or ``SKU×2``, comma-separated) and who signed it off."""
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        if not signed_by.strip():
+            raise InvalidInput("visit.sign_off", "the customer's name, as they signed off the work",
+                               field="signed_by")
+        used = []
+        for spec in filter(None, (p.strip() for p in parts.replace("，", ",").split(","))):
+            sku, _, qty = spec.replace("x", "×").partition("×")
+            if qty and not qty.strip().isdigit():
+                raise InvalidInput("part.quantity", f"{spec!r}: a part is SKU or SKU×2", field="parts")
+            used.append(dispatch_svc.PartRequest(sku.strip(), int(qty) if qty else 1))
+        note = f"{work_done.strip()}\n客户签收 / signed off by: {signed_by.strip()}"
+        dispatch_svc.check_out(dispatch_svc.CheckOut(actor, visit_id, note, tuple(used), outcome), app.uows(),
+                               app.clock, public_url=app.settings.public_url)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/my-day#visit-{visit_id}", status_code=303)

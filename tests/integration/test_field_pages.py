@@ -1,0 +1,74 @@
+"""The dispatcher's board and the technician's day in the browser's HTML: jobs per technician and window,
+reassigning with a reason (certification never overridden), check-in and check-out with parts and sign-off."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from fairdesk.adapters.db import tables as t
+from fairdesk.bootstrap import App
+from fairdesk.domain.people import Role
+from fairdesk.services import dispatch, identity
+from tests.conftest import Seed
+from tests.fakes import FrozenClock
+from tests.integration.field import make_field
+from tests.integration.test_web import csrf_of, login
+
+
+def password_for(wired: App, user_id: int, password: str) -> None:
+    with wired.engine.begin() as conn:
+        conn.execute(sa.update(t.users).where(t.users.c.id == user_id).values(
+            password_hash=identity.hash_password(password)))
+
+
+def test_a_dispatcher_reassigns_with_a_reason_and_the_technician_does_the_job(
+        client: TestClient, seed: Seed, wired: App, clock: FrozenClock) -> None:
+    f = make_field(wired, seed)
+    visit = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket), wired.uows, wired.clock)
+    assert visit["technician_id"] == f.wang
+    day = visit["starts_at"][:10]
+    identity.create_user(identity.CreateUser("angu", "disp", "调度员", Role.DISPATCHER, "disp-password"),
+                         wired.uows(), wired.clock)
+    login(client, "disp", "disp-password")
+    board = client.get(f"/dispatch?day={day}")
+    assert board.status_code == 200 and "派工看板" in board.text and "Wang" in board.text
+    number = re.search(r"AG-\d{8}-\d{6}", board.text).group(0)
+    page = client.get(f"/dispatch?day={day}&outlet=ZP-01")  # the outlet's whole team, Li included
+    assert "Li" in page.text
+    # Li's certificate lapsed: the board cannot give him the job, whatever the reason.
+    refused = client.post(f"/dispatch/visits/{visit['id']}/reassign", data={
+        "technician_id": f.li, "reason": "顺路", "day": day, "outlet": "ZP-01", "csrf": csrf_of(page.text)})
+    assert refused.status_code in (409, 422) and "证" in refused.text
+    moved = client.post(f"/dispatch/visits/{visit['id']}/reassign", data={
+        "technician_id": f.zhao, "reason": "王师傅临时请假，赵师傅支援", "day": day, "outlet": "",
+        "csrf": csrf_of(page.text)}, follow_redirects=True)
+    assert moved.status_code == 200
+    again = dispatch.visits_of_ticket(wired.uows(readonly=True), f.dispatcher, f.ticket, wired.clock)
+    active = [v for v in again if v["status"] == "booked"]
+    assert [v["technician_id"] for v in active] == [f.zhao] and active[0]["override_reason"].startswith("王师傅")
+    assert number in moved.text and "Zhao" in moved.text
+
+    # The technician's day, on the visit's day: check in at the window, check out with the part and a sign-off.
+    password_for(wired, f.zhao, "zhao-password")
+    client.cookies.clear()
+    login(client, "zhao", "zhao-password")
+    clock.at = wired.clock.now().__class__.fromisoformat(active[0]["starts_at"])
+    mine = client.get(f"/my-day?day={day}")
+    assert mine.status_code == 200 and number in mine.text and "uri.amap.com" in mine.text
+    assert "福建省漳州市漳浦县府前街18号" in mine.text  # the technician on the job sees the address
+    r = client.post(f"/my-day/visits/{active[0]['id']}/check-in", data={"csrf": csrf_of(mine.text)},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "完工签出" in client.get(f"/my-day?day={day}").text
+    no_sign = client.post(f"/my-day/visits/{active[0]['id']}/check-out", data={
+        "work_done": "更换密码面板", "parts": "", "outcome": "resolved", "signed_by": " ", "csrf": csrf_of(mine.text)})
+    assert no_sign.status_code == 422
+    done = client.post(f"/my-day/visits/{active[0]['id']}/check-out", data={
+        "work_done": "更换密码面板，测试开关 10 次正常", "parts": "", "outcome": "resolved", "signed_by": "张丽",
+        "csrf": csrf_of(mine.text)}, follow_redirects=True)
+    assert done.status_code == 200
+    [v] = [v for v in dispatch.visits_of_ticket(wired.uows(readonly=True), f.dispatcher, f.ticket, wired.clock)
+           if v["id"] == active[0]["id"]]
+    assert v["status"] == "completed" and "张丽" in v["work_done"]
