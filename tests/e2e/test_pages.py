@@ -160,3 +160,53 @@ def test_anyone_reads_a_brands_credit_score_and_its_method(page) -> None:  # typ
     page.get_by_role("link", name="评分方法").click()
     assert "标准误" in page.locator("main").inner_text()
     shot(page, "public-credit-method")
+
+
+def _first_visit(demo_dir) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """The demo's booked repair: its local day and visit id (read from the demo's own database)."""
+    import sqlite3
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    with sqlite3.connect(demo_dir / "fairdesk-demo.db") as db:
+        starts, visit_id = db.execute("SELECT starts_at, id FROM appointments ORDER BY id LIMIT 1").fetchone()
+    at = datetime.fromisoformat(str(starts)).replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    return at.date().isoformat(), visit_id
+
+
+def test_the_technician_sees_the_job_with_a_map_link_on_a_phone(browser, server, demo_dir) -> None:  # type: ignore[no-untyped-def]
+    day, visit_id = _first_visit(demo_dir)
+    context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    login(page, "technician", "demo-technician")
+    page.goto(f"/my-day?day={day}")
+    job = page.locator(f"#visit-{visit_id}")
+    assert job.count() == 1 and "uri.amap.com" in job.locator("a.map").get_attribute("href")
+    assert job.get_by_role("button", name="到达签到").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "technician-my-day-375")
+    context.close()
+
+
+def test_a_dispatcher_reassigns_the_demo_visit_in_two_clicks(page, demo_dir) -> None:  # type: ignore[no-untyped-def]
+    day, visit_id = _first_visit(demo_dir)
+    login(page, "dispatcher", "demo-dispatcher")
+    page.goto(f"/dispatch?day={day}")
+    assert "派工看板" in page.locator("h1").inner_text()
+    row = page.locator(f"#visit-{visit_id}")
+    assert "PANEL-3050" in row.inner_text()  # the part held for it
+    shot(page, "dispatcher-board")
+    clicks = 0
+    assert "陈师傅" in row.locator("xpath=ancestor::section[1]//h2").inner_text()
+    row.locator("select").select_option(index=0)  # the outlet's other technician
+    clicks += 1
+    row.locator("input[name=reason]").fill("就近改派")
+    row.get_by_role("button", name="改派").click()
+    clicks += 1
+    page.wait_for_load_state("networkidle")
+    assert clicks == 2
+    moved = page.locator(f"#visit-{visit_id}")
+    assert moved.count() == 1
+    owner = moved.locator("xpath=ancestor::section[1]//h2").inner_text()
+    assert "陈师傅" not in owner
+    shot(page, "dispatcher-board-reassigned")

@@ -172,13 +172,22 @@ def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
         import uvicorn
 
         typer.echo(f"worker: e-mails to {os.environ['FAIRDESK_MAILDIR']}, SMS to {os.environ['FAIRDESK_SMS_FILE']}")
-        background = subprocess.Popen([sys.executable, "-m", "fairdesk", "worker"])
+        # The worker goes when the demo goes, even when the demo is killed without a goodbye (Linux).
+        background = subprocess.Popen([sys.executable, "-m", "fairdesk", "worker"],
+                                      preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         try:
             uvicorn.run("fairdesk.entrypoints.asgi:make_app", factory=True, host=host, port=port,
                         log_level="warning")
         finally:
             background.terminate()
             background.wait(timeout=10)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @db_app.command("upgrade")
