@@ -210,3 +210,14 @@ def test_a_dispatcher_reassigns_the_demo_visit_in_two_clicks(page, demo_dir) -> 
     owner = moved.locator("xpath=ancestor::section[1]//h2").inner_text()
     assert "陈师傅" not in owner
     shot(page, "dispatcher-board-reassigned")
+
+
+def test_a_manager_reads_the_dashboard_charts(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "manager", "demo-manager")
+    page.get_by_role("link", name="管理看板").click()
+    page.wait_for_url("**/dashboard")
+    for chart in ("volumes", "surveys", "fairness", "coverage"):
+        page.wait_for_selector(f"#chart-{chart}[data-ready='1'] svg", timeout=15_000)
+    assert int(page.locator("#kpi-opened").inner_text()) > 0
+    assert page.locator("#chart-coverage svg path").count() > 300  # one dot per county
+    shot(page, "manager-dashboard")

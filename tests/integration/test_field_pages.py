@@ -72,3 +72,29 @@ def test_a_dispatcher_reassigns_with_a_reason_and_the_technician_does_the_job(
     [v] = [v for v in dispatch.visits_of_ticket(wired.uows(readonly=True), f.dispatcher, f.ticket, wired.clock)
            if v["id"] == active[0]["id"]]
     assert v["status"] == "completed" and "张丽" in v["work_done"]
+
+
+def test_the_managers_dashboard_has_every_figure(client: TestClient, seed: Seed, wired: App) -> None:
+    import json
+
+    from tests.integration.test_api_tickets import open_ticket
+
+    make_field(wired, seed)
+    for _ in range(3):
+        open_ticket(client, seed)
+    with wired.uows(readonly=True) as uow:
+        manager_id = uow.users.by_username("manager_a").id
+    password_for(wired, manager_id, "manager-password")
+    login(client, "manager_a", "manager-password")
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "管理看板" in page.text
+    data = json.loads(re.search(r'<script type="application/json" id="dash-data">(.*?)</script>', page.text,
+                                re.S).group(1))
+    assert data["volumes"]["total"] == 4 and data["volumes"]["tickets"] == [4]  # make_field opened one
+    coverage = data["coverage"]
+    assert sum(p["covered"] for p in coverage["by_province"]) == 2 == len(coverage["covered"])  # 漳浦县, 中原区
+    assert len(coverage["uncovered"]) > 2600 and all(73 < x < 136 and 17 < y < 54 for x, y in coverage["covered"])
+    assert "/static/vendor/echarts-5.6.0.min.js" in page.text and "<script>" not in page.text
+    client.cookies.clear()
+    login(client, "agent_a", "agent_a-password")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303

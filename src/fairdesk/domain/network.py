@@ -90,6 +90,7 @@ class CoverageGap:
     covered: int = 0
     partial: list[tuple[str, str]] = field(default_factory=list)
     uncovered: list[tuple[str, str]] = field(default_factory=list)
+    covered_codes: list[str] = field(default_factory=list)
 
 
 def coverage_gaps(codes: set[str], table: DivisionTable, province: str | None = None) -> list[CoverageGap]:
@@ -109,6 +110,7 @@ def coverage_gaps(codes: set[str], table: DivisionTable, province: str | None = 
         gap.counties += 1
         if any(c in codes for c in chain):
             gap.covered += 1
+            gap.covered_codes.append(d.code)
         elif d.code in partly:
             gap.partial.append((d.code, d.name))
         else:

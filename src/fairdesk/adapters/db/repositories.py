@@ -277,6 +277,17 @@ class TicketRepository(_Repo):
         """Whether the database runs write transactions side by side (PostgreSQL) or one at a time (SQLite)."""
         return self.session.get_bind().dialect.name != "sqlite"
 
+    def daily_counts(self, brand_id: int, since: datetime, utc_offset_h: int) -> list[tuple[str, int]]:
+        """Tickets opened per local day (the zone's UTC offset in hours) since a moment, oldest first."""
+        c = t.tickets.c
+        if self.session.get_bind().dialect.name == "sqlite":
+            day = sa.func.date(c.created_at, f"{utc_offset_h:+d} hours")
+        else:
+            day = sa.func.to_char(c.created_at + sa.text(f"interval '{int(utc_offset_h)} hours'"), "YYYY-MM-DD")
+        rows = self._core(sa.select(day.label("day"), sa.func.count()).where(
+            c.brand_id == brand_id, c.created_at >= since).group_by(day).order_by(day))
+        return [(str(r[0]), int(r[1])) for r in rows]
+
     def next_sequence(self, brand_id: int, day: date) -> int:
         """The brand's next ticket sequence number for a local day; atomic on both databases."""
         dialect = self.session.get_bind().dialect.name

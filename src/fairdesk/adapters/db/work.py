@@ -43,6 +43,13 @@ class _Core:
 
 
 class SlaTimerRepository(_Core):
+    def breaches_since(self, brand_id: int, since: datetime) -> dict[str, int]:
+        """Tickets per clock whose target was missed (the 100 % step fired) since a moment."""
+        c = t.sla_timers.c
+        rows = self._x(sa.select(c.clock, sa.func.count(sa.distinct(c.ticket_id))).where(
+            c.brand_id == brand_id, c.percent >= 100, c.fired_at >= since).group_by(c.clock))
+        return {r[0]: int(r[1]) for r in rows}
+
     def replace_for_ticket(self, brand_id: int, ticket_id: int, rows: Sequence[dict[str, Any]], *,
                            new: bool = False) -> None:
         """The ticket's pending escalation steps become ``rows`` (clock, percent, action, to_user_id, due_at),

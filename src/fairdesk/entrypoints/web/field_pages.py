@@ -138,3 +138,23 @@ def check_out(request: Request, actor: PageActor, visit_id: int, work_done: Anno
     except DomainError as exc:
         return _error_page(request, exc, _status(exc))
     return RedirectResponse(f"/my-day#visit-{visit_id}", status_code=303)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, actor: PageActor) -> Response:
+    """The manager's dashboard: volumes, missed targets, CSAT/NPS, fairness, the credit score, coverage, parts."""
+    import json
+
+    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import reports
+
+    app = _app(request)
+    if actor.role not in (Role.MANAGER, Role.AUDITOR):
+        return RedirectResponse("/tickets", status_code=303)
+    try:
+        data = reports.dashboard(app.uows, actor, app.clock, default_resolver())
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    # The charts read this JSON (type="application/json" is data, not script: the CSP stays strict).
+    blob = json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
+    return render(request, "dashboard.html", d=data, blob=blob)
