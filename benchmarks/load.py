@@ -54,7 +54,9 @@ from fairdesk.config import load_settings  # noqa: E402
 from fairdesk.domain.people import Actor, Role  # noqa: E402
 from fairdesk.domain.tickets import Category, Channel  # noqa: E402
 from fairdesk.entrypoints.cli.demo_data import DEMO_BRAND, load_demo  # noqa: E402
+from fairdesk.services import customers as customer_svc  # noqa: E402
 from fairdesk.services import identity  # noqa: E402
+from fairdesk.services import plans as plans_svc  # noqa: E402
 from fairdesk.services import tickets as ticket_svc  # noqa: E402
 
 PG_ADMIN = os.environ.get("FAIRDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -87,6 +89,14 @@ def seed(url: str) -> dict:
         units = {c.id: uow.units.of_customer(brand.id, c.id) for c in people}
         sub = uow.plans.subscriptions_of(brand.id, uow.users.by_username("customer").customer_id)[0].id
     op = Actor(brand.id, Role.AGENT, label="agent:bench")
+    # Twenty more customers with a plan each: the hotline previews their plan changes (one customer's plan
+    # previewed fifty times a second would only measure optimistic-lock conflicts on one row).
+    subs = []
+    for i in range(20):
+        c = customer_svc.create_customer(customer_svc.CreateCustomer(op, f"压测客户{i}", [f"1370000{i:04d}"]),
+                                         app.uows(), app.clock)
+        subs.append(plans_svc.subscribe(plans_svc.Subscribe(op, c.id, "care-plus", "alipay", "hotline"),
+                                        app.uows(), app.clock).id)
     repairs = []
     for i in range(60):
         c = people[i % len(people)]
@@ -98,7 +108,7 @@ def seed(url: str) -> dict:
         repairs.append(t.id)
     app.dispose()
     return {"agent": agent, "customer": customer, "customer_id": people[0].id, "repairs": repairs,
-            "subscription": sub, "brand_id": brand.id}
+            "subscription": sub, "subscriptions": subs, "brand_id": brand.id}
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
@@ -133,6 +143,7 @@ class Load:
         self.customer = {"Authorization": f"Bearer {s['customer']}"}
         self.tickets: list[int] = list(s["repairs"])
         self.ops = [name for name, share in MIX for _ in range(share)]
+        self.codes: dict[int, int] = {}
 
     async def one(self, c: httpx.AsyncClient, op: str) -> int:
         s, r = self.s, self.rnd
@@ -149,11 +160,12 @@ class Load:
         elif op == "dispatch":
             resp = await c.get(f"/api/v1/tickets/{r.choice(s['repairs'])}/windows", headers=self.agent)
         elif op == "plan_change":
-            resp = await c.post(f"/api/v1/subscriptions/{s['subscription']}/changes", headers=self.customer,
-                                json={"to_plan": r.choice(["care-basic", "care-premium"]), "preview": True})
+            resp = await c.post(f"/api/v1/subscriptions/{r.choice(s['subscriptions'])}/changes", headers=self.agent,
+                                json={"to_plan": r.choice(["care-basic", "care-premium"]), "preview": True,
+                                      "channel": "hotline"})
         else:
-            resp = await c.post(f"/api/v1/conversations/{s['conversation']}/messages", headers=self.customer,
-                                json={"text": r.choice(["维修进度怎么样了", "师傅什么时候到", "谢谢"])})
+            resp = await c.post(f"/api/v1/conversations/{r.choice(s['conversations'])}/messages",
+                                headers=self.customer, json={"text": r.choice(["维修进度怎么样了", "师傅什么时候到"])})
         return resp.status_code
 
     async def run(self, rps: float, seconds: float, warm: bool) -> tuple[dict, dict, float]:
@@ -161,12 +173,14 @@ class Load:
         errors: dict[str, int] = dict.fromkeys(lat, 0)
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         async with httpx.AsyncClient(base_url=self.base, timeout=30, limits=limits) as c:
-            conv = await c.post("/api/v1/conversations", headers=self.customer, json={"channel": "web"})
-            self.s["conversation"] = conv.json()["id"]
-            if warm:  # warm the server processes' caches (regions, policies) before measuring
+            # A customer writes in several conversations, not fifty messages a second into one.
+            self.s["conversations"] = [(await c.post("/api/v1/conversations", headers=self.customer,
+                                                     json={"channel": "web"})).json()["id"] for _ in range(20)]
+            if warm:  # warm every server process's caches (regions, policies): a fresh connection each time
                 for name, _ in MIX:
-                    for _ in range(6):
-                        await self.one(c, name)
+                    for _ in range(12):
+                        async with httpx.AsyncClient(base_url=self.base, timeout=30) as fresh_client:
+                            await self.one(fresh_client, name)
             n = int(rps * seconds)
             t0 = time.perf_counter() + 0.05
 
@@ -181,6 +195,7 @@ class Load:
                 lat[op].append(time.perf_counter() - due)  # from the scheduled instant: queueing counts
                 if code >= 400:
                     errors[op] += 1
+                    self.codes[code] = self.codes.get(code, 0) + 1
 
             await asyncio.gather(*(fire(i) for i in range(n)))
             took = time.perf_counter() - t0
@@ -195,6 +210,7 @@ def _generate(base: str, s: dict, rps: float, seconds: float, seed_: int,
         asyncio.run(load.run(min(rps, 20), 2, warm=True))
     cpu = time.process_time()
     lat, errors, took = asyncio.run(load.run(rps, seconds, warm=False))
+    errors["_codes"] = load.codes  # type: ignore[assignment]
     return lat, errors, took, time.process_time() - cpu
 
 
@@ -207,11 +223,15 @@ def rate(base: str, s: dict, rps: float, seconds: float, procs: int, warm: bool 
                               range(procs), [warm] * procs))
     lat = {name: [x for p in parts for x in p[0][name]] for name, _ in MIX}
     errors = {name: sum(p[1][name] for p in parts) for name, _ in MIX}
+    codes: dict[str, int] = {}
+    for p in parts:
+        for code, n in p[1]["_codes"].items():
+            codes[str(code)] = codes.get(str(code), 0) + n
     took = max(p[2] for p in parts)
     every = sorted(x for v in lat.values() for x in v)
     return {"rps": rps, "achieved_rps": round(len(every) / took, 1), "requests": len(every),
             "errors": sum(errors.values()), "p50_ms": ms(every, 0.5), "p99_ms": ms(every, 0.99),
-            "generator_cpu_s": round(sum(p[3] for p in parts), 1), "wall_s": round(took, 1),
+            "generator_cpu_s": round(sum(p[3] for p in parts), 1), "wall_s": round(took, 1), "error_codes": codes,
             "ops": {op: {"n": len(v), "p50_ms": ms(sorted(v), 0.5), "p99_ms": ms(sorted(v), 0.99),
                          "errors": errors[op]} for op, v in lat.items()}}
 
