@@ -505,6 +505,25 @@ UI: dict[str, str] = {
     'Order': '建议补货',
     'resolution': '解决',
     'onsite': '上门',
+    'Hotline console': '热线工作台',
+    "Caller's number": '来电号码',
+    'Look up': '查询',
+    'Caller': '来电客户',
+    'Unit': '产品',
+    'No customer with this number: a new caller.': '没有该号码的客户：新客户。',
+    'Name': '姓名',
+    'Phone': '电话',
+    'Address': '地址',
+    'What the caller says': '客户描述',
+    'Open the request': '建立服务单',
+    'Queue: new requests': '待处理：新服务单',
+    'Caller asks for': '客户诉求',
+    'change the plan in one step (the same rule up, down or out); never argue the caller out of it': '一步办理套餐变更（升级、降级、取消同一规则）；不得劝阻',  # noqa: E501
+    'green channel: file the complaint now, answer within 24 hours': '绿色通道：立即登记投诉，24 小时内答复',
+    'the caller wants a person: that is you, stay on the line': '客户要求人工：就是您，请继续服务',
+    "look up the caller's open request below": '在下方查看客户的未结服务单',
+    'human': '转人工',
+    'status': '查询进度',
 }
 
 

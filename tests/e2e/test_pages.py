@@ -221,3 +221,24 @@ def test_a_manager_reads_the_dashboard_charts(page) -> None:  # type: ignore[no-
     assert int(page.locator("#kpi-opened").inner_text()) > 0
     assert page.locator("#chart-coverage svg path").count() > 300  # one dot per county
     shot(page, "manager-dashboard")
+
+
+def test_an_agent_takes_a_call_in_one_screen_with_an_intent_hint(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "agent", "demo-agent")
+    page.get_by_role("link", name="热线工作台").click()
+    clicks = 0
+    page.get_by_label("来电号码").fill("13800138000")
+    page.get_by_role("button", name="查询").click()
+    clicks += 1
+    assert "张伟" in page.locator("#new-ticket").inner_text()
+    page.get_by_label("主题").fill("我要退订延保服务")
+    page.wait_for_selector("#intent-hint strong", timeout=10_000)
+    assert "不得劝阻" in page.locator("#intent-hint").inner_text()
+    page.get_by_label("主题").fill("密码面板无反应")
+    page.select_option("#category", "repair")
+    clicks += 1
+    shot(page, "agent-console")
+    page.get_by_role("button", name="建立服务单").click()
+    clicks += 1
+    page.wait_for_url("**/tickets/*")
+    assert "密码面板无反应" in page.locator("h1").inner_text() and clicks == 3

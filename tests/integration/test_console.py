@@ -1,0 +1,55 @@
+"""The hotline console: a caller looked up by any spelling of their number, a new request in one screen for a
+known or a new caller (safe to submit twice), intent hints while the agent types, the queue."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Seed
+from tests.integration.test_web import csrf_of, login
+
+
+def test_an_agent_takes_a_call_from_lookup_to_a_new_request(client: TestClient, seed: Seed) -> None:
+    login(client, "agent_a", "agent_a-password")
+    page = client.get("/console", params={"phone": "138 0013 8000"})
+    assert page.status_code == 200 and "张丽" in page.text
+    assert "+8613800138000" in page.text and "福建省漳州市漳浦县****" in page.text  # the street stays masked
+    key = page.text.split('name="key" value="')[1].split('"')[0]
+    form = {"csrf": csrf_of(page.text), "key": key, "customer_id": str(seed.alice), "unit_id": str(seed.alice_unit),
+            "category": "repair", "priority": "high", "subject": "密码面板无反应", "description": "按键没有反应"}
+    first = client.post("/console/tickets", data=form, follow_redirects=False)
+    again = client.post("/console/tickets", data=form, follow_redirects=False)  # a double click
+    assert first.status_code == again.status_code == 303 and first.headers["location"] == again.headers["location"]
+    ticket = client.get(first.headers["location"])
+    assert "密码面板无反应" in ticket.text
+    assert len(client.get("/api/v1/tickets", headers=seed.auth("agent_a")).json()["items"]) == 1
+
+
+def test_a_new_caller_gets_a_customer_and_a_request_in_the_same_screen(client: TestClient, seed: Seed) -> None:
+    login(client, "agent_a", "agent_a-password")
+    page = client.get("/console", params={"phone": "13700001111"})
+    assert "新客户" in page.text
+    r = client.post("/console/tickets", data={
+        "csrf": csrf_of(page.text), "key": "k1", "name": "王五", "phone": "13700001111",
+        "address": "北京市朝阳区建国路88号",
+        "category": "installation", "priority": "normal", "subject": "新购保险柜上门安装"}, follow_redirects=False)
+    assert r.status_code == 303
+    found = client.get("/api/v1/customers", params={"phone": "13700001111"}, headers=seed.auth("agent_a")).json()
+    assert [c["name"] for c in found["items"]] == ["王五"]
+    bad = client.post("/console/tickets", data={"csrf": csrf_of(page.text), "key": "k2", "category": "repair",
+                                                 "priority": "normal", "subject": "x"})
+    assert bad.status_code == 422
+    wrong = client.get("/console", params={"phone": "12"})
+    assert wrong.status_code == 200 and 'role="alert"' in wrong.text  # a clear message, the form still there
+
+
+def test_intent_hints_while_typing(client: TestClient, seed: Seed) -> None:
+    login(client, "agent_a", "agent_a-password")
+    token = csrf_of(client.get("/console").text)
+    hint = client.post("/console/intent", data={"subject": "我要退订延保", "description": "不想续费了", "csrf": token})
+    assert hint.status_code == 200 and 'id="intent-hint"' in hint.text and "不得劝阻" in hint.text
+    repair = client.post("/console/intent", data={"subject": "保险柜打不开了", "csrf": token})
+    assert "维修" in repair.text or "repair" in repair.text
+    client.cookies.clear()
+    login(client, "alice", "alice-password")
+    assert client.get("/console", follow_redirects=False).status_code == 303
