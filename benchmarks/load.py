@@ -1,9 +1,9 @@
 """A mixed workload over HTTP at rising rates, on SQLite and PostgreSQL, against a real `fairdesk serve`; and
 lists, searches and intake with millions of tickets on PostgreSQL.
 
-    python benchmarks/load.py                       # rates 25…400 req/s × 10 s; 10,000,000 tickets on PostgreSQL
+    python benchmarks/load.py                       # rates 25…300 req/s × 10 s; 10,000,000 tickets on PostgreSQL
     python benchmarks/load.py --big-tickets 1000000 # a smaller large table
-    python benchmarks/load.py --quick               # rates 20 and 60 req/s × 3 s, 200,000 tickets (< 30 s… ish)
+    python benchmarks/load.py --quick               # rates 20 and 60 req/s × 2.5 s, 100,000 tickets
 
 The server: `fairdesk serve --workers 2` on the demo brand (`load_demo`: 380 outlets with technicians, plans,
 the customer login's subscription) plus 60 repair requests to dispatch, with rate limits off (one agent token
@@ -319,16 +319,16 @@ def big_reads(base: str, s: dict, samples: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="two low rates for 3 s each, 200,000 big tickets")
+    ap.add_argument("--quick", action="store_true", help="two low rates for 2.5 s each, 100,000 big tickets")
     ap.add_argument("--databases", default="sqlite,postgresql")
     ap.add_argument("--rates", default=None, help="comma-separated requests per second")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--big-tickets", type=int, default=None, help="tickets for the large-table run (PostgreSQL)")
     ap.add_argument("--generators", type=int, default=2, help="load-generating processes")
     args = ap.parse_args()
-    rates = [float(r) for r in (args.rates or ("20,60" if args.quick else "25,50,100,200,400")).split(",")]
-    seconds = args.seconds or (3.0 if args.quick else 10.0)
-    big = args.big_tickets if args.big_tickets is not None else (200_000 if args.quick else 10_000_000)
+    rates = [float(r) for r in (args.rates or ("20,60" if args.quick else "25,50,100,150,200,300")).split(",")]
+    seconds = args.seconds or (2.5 if args.quick else 10.0)
+    big = args.big_tickets if args.big_tickets is not None else (100_000 if args.quick else 10_000_000)
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases.split(","):
