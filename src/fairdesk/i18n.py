@@ -524,6 +524,21 @@ UI: dict[str, str] = {
     "look up the caller's open request below": '在下方查看客户的未结服务单',
     'human': '转人工',
     'status': '查询进度',
+    'Report a repair': '我要报修',
+    'What do you need?': '需要什么服务',
+    'Which product (serial number)': '哪台产品（序列号）',
+    'What is wrong?': '出了什么问题',
+    'Anything else the technician should know (optional)': '需要告诉师傅的其他信息（选填）',
+    'Where should the technician come?': '上门地址',
+    'Next: choose a time': '下一步：选择上门时间',
+    'Not recognised yet: add the province, city and county': '暂未识别：请写明省、市、区县',
+    'Visit': '上门',
+    'Your visit': '您的上门预约',
+    'Cancel the visit': '取消上门',
+    'Move to another time': '改到其他时间',
+    'Choose a time': '选择上门时间',
+    'No time is free in the coming week; we will call you.': '未来一周暂无空闲时段，我们会致电您。',
+    'Visit: time and technician': '上门：时间与师傅',
 }
 
 

@@ -26,6 +26,7 @@ from fairdesk.entrypoints.api.work_routes import router as work_router
 from fairdesk.entrypoints.ratelimit import RateLimit
 from fairdesk.entrypoints.web.complaint_pages import router as complaint_pages_router
 from fairdesk.entrypoints.web.console_pages import router as console_pages_router
+from fairdesk.entrypoints.web.customer_pages import router as customer_pages_router
 from fairdesk.entrypoints.web.field_pages import router as field_pages_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
@@ -163,6 +164,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(complaint_pages_router)
     app.include_router(field_pages_router)
     app.include_router(console_pages_router)
+    app.include_router(customer_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["health"])

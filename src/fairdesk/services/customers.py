@@ -165,3 +165,19 @@ def reads_of(uows: UowFactory, actor: Actor, customer_id: int, clock: Clock, lim
         rows = uow.customers.reads_of(actor.brand_id, customer_id, limit)
     return [{"at": r.at.astimezone(clock.tz).isoformat(), "role": r.role, "by": r.actor, "what": r.what}
             for r in rows]
+
+
+def add_address(uow: UnitOfWork, actor: Actor, customer_id: int, text: str, adcode: str | None) -> Address:
+    """Another address for a customer (themself, or staff of the brand); the same text twice is the same address."""
+    if actor.read_only or actor.role is Role.TECHNICIAN:
+        raise NotFound("customer.not_found", f"no customer {customer_id}")
+    with uow:
+        customer = access_customer(uow, actor, customer_id)
+        text = " ".join(text.split())
+        found = next((a for a in customer.addresses if a.text == text), None)
+        if found is not None:
+            return found
+        address = Address(text=text, adcode=adcode)
+        customer.addresses.append(address)
+        uow.commit()
+    return address

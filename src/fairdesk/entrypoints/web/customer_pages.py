@@ -1,0 +1,116 @@
+"""The customer's repair: report one (the unit, the address resolved as it is typed, what is wrong), pick a
+window among those offered, and follow it — the visit, the technician, moving or cancelling it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fairdesk.adapters.regions_data import default_resolver
+from fairdesk.domain.errors import DomainError
+from fairdesk.domain.tickets import Category, Channel
+from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.services import customers as customer_svc
+from fairdesk.services import dispatch as dispatch_svc
+from fairdesk.services import tickets as ticket_svc
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(max_length=64)]
+KINDS = (Category.REPAIR, Category.INSTALLATION, Category.MAINTENANCE)
+
+
+def _status(exc: DomainError) -> int:
+    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
+
+
+@router.get("/my/repair", response_class=HTMLResponse)
+def repair_form(request: Request, actor: PageActor) -> Response:
+    if not actor.is_customer:
+        return RedirectResponse("/console", status_code=303)
+    with _app(request).uows(readonly=True) as uow:
+        customer = uow.customers.get(actor.brand_id, actor.customer_id)
+        units = uow.units.of_customer(actor.brand_id, actor.customer_id)
+    return render(request, "repair.html", customer=customer, units=units, kinds=KINDS)
+
+
+@router.get("/my/resolve", response_class=HTMLResponse)
+def resolve_address(request: Request, actor: PageActor,
+                    address: Annotated[str, Query(max_length=300)] = "") -> Response:
+    """The division an address is in, as it is typed (htmx swaps this line in)."""
+    found = default_resolver().resolve(address) if len(address.strip()) >= 2 else None
+    return render(request, "_resolved.html", found=found.as_dict() if found and found.adcode else None,
+                  typed=bool(address.strip()))
+
+
+@router.post("/my/repair", response_class=HTMLResponse)
+def repair_submit(request: Request, actor: PageActor, category: Annotated[Category, Form()],
+                  subject: Annotated[str, Form(max_length=200)], address: Annotated[str, Form(max_length=300)],
+                  unit_id: Annotated[str, Form(max_length=20)] = "",
+                  description: Annotated[str, Form(max_length=10_000)] = "", csrf: Csrf = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        found = default_resolver().resolve(address)
+        added = customer_svc.add_address(app.uows(), actor, actor.customer_id, address,
+                                         found.adcode if found.adcode else None)
+        ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
+            actor, actor.customer_id, Channel.WEB, category, subject, description,
+            unit_id=int(unit_id) if unit_id.isdigit() else None, address_id=added.id), app.uows, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/my/tickets/{ticket.id}/visit", status_code=303)
+
+
+@router.get("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)
+def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
+    """The visit of one request: the booked one (with its technician), or the windows to choose from."""
+    app = _app(request)
+    try:
+        visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+        active = next((v for v in visits if v["status"] in ("booked", "on_site")), None)
+        windows = [] if active and active["status"] == "on_site" else dispatch_svc.windows(
+            app.uows(readonly=True), actor, ticket_id, app.clock)
+        ticket = ticket_svc.get_ticket(app.uows(readonly=True), actor, ticket_id)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return render(request, "visit.html", ticket=ticket, active=active, windows=windows[:30], visits=visits)
+
+
+@router.post("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)
+def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annotated[str, Form(max_length=80)],
+               csrf: Csrf = "") -> Response:
+    """Book the chosen window, or move the booked visit to it."""
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        starts, _, ends = window.partition("/")
+        starts_at, ends_at = datetime.fromisoformat(starts), datetime.fromisoformat(ends)
+        visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+        active = next((v for v in visits if v["status"] == "booked"), None)
+        if active:
+            dispatch_svc.reschedule(actor, active["id"], starts_at, ends_at, app.uows(), app.clock)
+        else:
+            dispatch_svc.book(dispatch_svc.Booking(actor, ticket_id, starts_at, ends_at), app.uows, app.clock,
+                              idempotency_key=f"web:{ticket_id}:{window}")
+    except ValueError:
+        return _error_page(request, DomainError("input.invalid", "choose one of the windows offered"), 422)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
+
+
+@router.post("/my/tickets/{ticket_id}/visit/cancel", response_class=HTMLResponse)
+def visit_cancel(request: Request, actor: PageActor, ticket_id: int, visit_id: Annotated[int, Form(ge=1)],
+                 csrf: Csrf = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        dispatch_svc.cancel(actor, visit_id, "cancelled by the customer on the web", app.uows(), app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
