@@ -539,6 +539,15 @@ UI: dict[str, str] = {
     'Choose a time': '选择上门时间',
     'No time is free in the coming week; we will call you.': '未来一周暂无空闲时段，我们会致电您。',
     'Visit: time and technician': '上门：时间与师傅',
+    'Chat': '在线咨询',
+    'Talk to a person': '转人工',
+    'Ask anything: a repair, your plan, a refund. A person is one button away.': '任何问题都可以问：报修、套餐、退款。人工客服随时一键可达。',  # noqa: E501
+    'Message': '消息',
+    'from bot': '智能助手',
+    'from agent': '客服',
+    'waiting': '等待人工',
+    'with_human': '人工服务中',
+    'from customer': '我',
 }
 
 

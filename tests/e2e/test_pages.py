@@ -242,3 +242,41 @@ def test_an_agent_takes_a_call_in_one_screen_with_an_intent_hint(page) -> None: 
     clicks += 1
     page.wait_for_url("**/tickets/*")
     assert "密码面板无反应" in page.locator("h1").inner_text() and clicks == 3
+
+
+def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    login(page, "customer", "demo-customer")
+    page.wait_for_url("**/my")
+    clicks = 0
+    page.get_by_role("link", name="我要报修").click()
+    clicks += 1
+    page.get_by_label("出了什么问题").fill("指纹识别经常失败")
+    page.wait_for_selector("#resolved:has-text('漳浦县')", timeout=10_000)  # the address, resolved as typed
+    shot(page, "customer-repair-375")
+    page.get_by_role("button", name="下一步：选择上门时间").click()
+    clicks += 1
+    page.locator("#windows button").first.click()
+    clicks += 1
+    page.wait_for_selector("#visit-window")
+    assert "您的上门预约" in page.locator("#visit").inner_text() and clicks == 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "customer-visit-375")
+    context.close()
+
+
+def test_a_person_is_one_click_away_in_the_chat_on_a_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    login(page, "customer", "demo-customer")
+    page.wait_for_url("**/my")
+    page.get_by_role("link", name="在线咨询").click()
+    page.get_by_label("消息").fill("我想取消延保")
+    page.get_by_role("button", name="提交").click()
+    assert page.get_by_role("button", name="转人工").is_visible()  # always there, above the conversation
+    page.get_by_role("button", name="转人工").click()
+    status = page.locator("#chat-status").inner_text()
+    assert status in ("人工服务中", "等待人工")  # the demo's agent takes it, or it waits in the published queue
+    shot(page, "customer-chat-375")
+    context.close()

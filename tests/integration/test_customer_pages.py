@@ -44,3 +44,14 @@ def test_a_customer_reports_a_repair_picks_a_window_moves_it_and_cancels(client:
     assert f.ticket  # the field's own request is untouched
     bad = client.post(visit_url, data={"window": "not-a-window", "csrf": csrf_of(moved.text)})
     assert bad.status_code == 422
+
+
+def test_the_chat_has_a_person_one_button_away(client: TestClient, seed: Seed) -> None:
+    login(client, "alice", "alice-password")
+    page = client.get("/my/chat")
+    assert page.status_code == 200 and "转人工" in page.text
+    sent = client.post("/my/chat", data={"text": "维修进度怎么样了", "csrf": csrf_of(page.text)}, follow_redirects=True)
+    assert "维修进度怎么样了" in sent.text and "智能助手" in sent.text
+    person = client.post("/my/chat/person", data={"csrf": csrf_of(sent.text)}, follow_redirects=True)
+    assert person.status_code == 200 and "等待人工" in person.text  # no agent on duty in the seed: queued
+    assert client.post("/my/chat", data={"text": "", "csrf": csrf_of(person.text)}).status_code == 422

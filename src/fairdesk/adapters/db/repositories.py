@@ -615,6 +615,13 @@ class ContactRepository(_Repo):
         return self.session.scalars(sa.select(Conversation).where(
             t.conversations.c.id == conversation_id, t.conversations.c.brand_id == brand_id)).one_or_none()
 
+    def latest_open(self, brand_id: int, customer_id: int) -> Conversation | None:
+        """The customer's newest conversation that is not closed."""
+        c = t.conversations.c
+        return self.session.scalars(sa.select(Conversation).where(
+            c.brand_id == brand_id, c.customer_id == customer_id, c.status != ConversationStatus.CLOSED)
+            .order_by(c.id.desc()).limit(1)).one_or_none()
+
     def waiting(self, brand_id: int, limit: int = 500) -> Sequence[Conversation]:
         c = t.conversations.c
         return self.session.scalars(sa.select(Conversation).where(

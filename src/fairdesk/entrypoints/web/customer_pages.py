@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.domain.errors import DomainError
 from fairdesk.domain.tickets import Category, Channel
+from fairdesk.entrypoints.api.problems import request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.services import contact as contact_svc
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import dispatch as dispatch_svc
 from fairdesk.services import tickets as ticket_svc
@@ -114,3 +116,51 @@ def visit_cancel(request: Request, actor: PageActor, ticket_id: int, visit_id: A
     except DomainError as exc:
         return _error_page(request, exc, _status(exc))
     return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
+
+
+# --- chat, with a person always one button away -----------------------------------------------------------------
+
+def _conversation(request: Request, actor: PageActor) -> int:
+    """The customer's open web conversation, opened when there is none."""
+    app = _app(request)
+    with app.uows(readonly=True) as uow:
+        conv = uow.contact.latest_open(actor.brand_id, actor.customer_id)
+    if conv is not None:
+        return conv.id
+    return contact_svc.open_conversation(contact_svc.OpenConversation(
+        actor, "web", request_language(request), actor.customer_id), app.uows(), app.clock).id
+
+
+@router.get("/my/chat", response_class=HTMLResponse)
+def chat(request: Request, actor: PageActor) -> Response:
+    if not actor.is_customer:
+        return RedirectResponse("/tickets", status_code=303)
+    app = _app(request)
+    with app.uows(readonly=True) as uow:
+        conv = uow.contact.latest_open(actor.brand_id, actor.customer_id)
+        messages = uow.contact.messages(conv.id) if conv else []
+    return render(request, "chat.html", conv=conv, messages=messages)
+
+
+@router.post("/my/chat", response_class=HTMLResponse)
+def chat_send(request: Request, actor: PageActor, text: Annotated[str, Form(min_length=1, max_length=2000)],
+              csrf: Csrf = "") -> Response:
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        contact_svc.post_message(actor, _conversation(request, actor), text, app.uows, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse("/my/chat#end", status_code=303)
+
+
+@router.post("/my/chat/person", response_class=HTMLResponse)
+def chat_person(request: Request, actor: PageActor, csrf: Csrf = "") -> Response:
+    """The "talk to a person" button: one press, whatever the bot thinks."""
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        contact_svc.talk_to_person(actor, _conversation(request, actor), app.uows, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc, _status(exc))
+    return RedirectResponse("/my/chat#end", status_code=303)
