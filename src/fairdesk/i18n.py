@@ -548,6 +548,10 @@ UI: dict[str, str] = {
     'waiting': '等待人工',
     'with_human': '人工服务中',
     'from customer': '我',
+    'Your evidence': '我的证据',
+    'Every interaction with us is in a tamper-evident log. Download yours to keep or to file with a complaint.': '您与我们的每一次互动都记录在防篡改的日志中。可下载保存，或在投诉时提交。',  # noqa: E501
+    'Download (PDF)': '下载（PDF）',
+    'Download (JSON, verifiable)': '下载（JSON，可验证）',
 }
 
 

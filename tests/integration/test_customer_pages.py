@@ -55,3 +55,17 @@ def test_the_chat_has_a_person_one_button_away(client: TestClient, seed: Seed) -
     person = client.post("/my/chat/person", data={"csrf": csrf_of(sent.text)}, follow_redirects=True)
     assert person.status_code == 200 and "等待人工" in person.text  # no agent on duty in the seed: queued
     assert client.post("/my/chat", data={"text": "", "csrf": csrf_of(person.text)}).status_code == 422
+
+
+def test_a_customer_downloads_their_evidence(client: TestClient, seed: Seed) -> None:
+    import json
+
+    from tests.integration.test_api_tickets import open_ticket
+
+    open_ticket(client, seed)
+    login(client, "alice", "alice-password")
+    assert "我的证据" in client.get("/my").text
+    bundle = json.loads(client.get("/my/evidence.json").content)
+    assert bundle["customer_id"] == seed.alice and bundle["entries"]
+    assert client.get("/my/evidence.pdf").content.startswith(b"%PDF")
+    assert client.get("/my/evidence.exe").status_code == 404

@@ -164,3 +164,25 @@ def chat_person(request: Request, actor: PageActor, csrf: Csrf = "") -> Response
     except DomainError as exc:
         return _error_page(request, exc, _status(exc))
     return RedirectResponse("/my/chat#end", status_code=303)
+
+
+# --- evidence: everything about me, with the proofs, to keep or to file ----------------------------------------
+
+@router.get("/my/evidence.{fmt}")
+def my_evidence(request: Request, actor: PageActor, fmt: str) -> Response:
+    """The customer's evidence bundle (every logged interaction with its hash-chain proofs), JSON or PDF."""
+    import json
+
+    from fairdesk.adapters.pdf import bundle_pdf
+    from fairdesk.services import evidence as evidence_svc
+
+    if not actor.is_customer or fmt not in ("json", "pdf"):
+        return _error_page(request, DomainError("not_found", "no such export"), 404)
+    app = _app(request)
+    bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, actor.customer_id)
+    name = f"evidence-{bundle['brand']['code']}-{actor.customer_id}"
+    if fmt == "pdf":
+        return Response(bundle_pdf(bundle), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    return Response(json.dumps(bundle, ensure_ascii=False, indent=2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
