@@ -236,3 +236,22 @@ def test_the_same_journey_through_the_cli(client: TestClient, plans: Seed, db_ur
     assert out.exit_code == 0 and json.loads(out.stdout)["kind"] == "cancel"
     again = runner.invoke(cli, [*base, "--cancel"])
     assert again.exit_code == 2 and "subscription.ended" in again.stderr
+
+
+def test_previews_at_the_same_instant_all_answer(client: TestClient, plans: Seed) -> None:
+    """Many previews of one subscription at once (each counts a step under the row's version): none fails."""
+    import threading
+
+    seed = plans
+    sub = subscribe(client, seed)["id"]
+    codes: list[int] = []
+
+    def preview() -> None:
+        codes.append(change(client, seed, sub, "plus", preview=True).status_code)
+
+    threads = [threading.Thread(target=preview) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert codes == [200] * 8

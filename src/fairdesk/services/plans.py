@@ -159,9 +159,9 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
                 if family.save_offer and quote.kind in (ChangeKind.DOWNGRADE, ChangeKind.CANCEL) \
                         and not sub.offer_shown:
                     offer = family.save_offer  # once per subscription, never again
-                    sub.offer_shown = True
-                sub.previews += 1  # counted, so that the fairness report can compare steps per change
-                sub.version += 1
+                # Counted (the fairness report compares steps per change) with an atomic increment, not under
+                # the row's version: previews at the same instant must not refuse each other.
+                uow.plans.count_preview(sub.id, offer_shown=offer is not None)
                 uow.commit()
                 return ChangeResult(quote, current, target, save_offer=offer)
             steps = sub.previews + 1

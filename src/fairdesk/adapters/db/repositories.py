@@ -381,6 +381,14 @@ class PlanRepository(_Repo):
         return self.session.scalars(sa.select(Subscription).where(
             t.subscriptions.c.id == subscription_id, t.subscriptions.c.brand_id == brand_id)).one_or_none()
 
+    def count_preview(self, subscription_id: int, *, offer_shown: bool) -> None:
+        """One more preview on the subscription (and the save offer marked shown), without its version."""
+        c = t.subscriptions.c
+        values: dict[str, Any] = {"previews": c.previews + 1}
+        if offer_shown:
+            values["offer_shown"] = True
+        self._core(sa.update(t.subscriptions).where(c.id == subscription_id).values(**values))
+
     def subscriptions_of(self, brand_id: int, customer_id: int) -> Sequence[Subscription]:
         return self.session.scalars(sa.select(Subscription).where(
             t.subscriptions.c.brand_id == brand_id, t.subscriptions.c.customer_id == customer_id)
