@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -33,6 +32,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import fresh_database  # noqa: E402
 
 from fairdesk.adapters.db import tables as t  # noqa: E402
 from fairdesk.adapters.db.engine import make_engines  # noqa: E402
@@ -42,7 +44,6 @@ from fairdesk.domain.complaints import GREEN, OPEN, Category, queue_key  # noqa:
 from fairdesk.domain.people import Actor, Role  # noqa: E402
 from fairdesk.services import complaints, credit  # noqa: E402
 
-PG_ADMIN = os.environ.get("FAIRDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Shanghai")
 BENCH_DB = "fairdesk_bench_complaints"
@@ -58,15 +59,6 @@ class FixedClock:
         return NOW
 
 
-def fresh(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'complaints.db'}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}"
 
 
 def _ins(c: sa.Connection, table: sa.Table, rows: list[dict], chunk: int = 20_000) -> None:
@@ -212,7 +204,7 @@ def main() -> None:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases.split(","):
-            url = fresh(kind, Path(tmp))
+            url = fresh_database(kind, Path(tmp), BENCH_DB)
             s = time.perf_counter()
             seed(url, *sizes, random.Random(5))
             print(f"  {kind}: seeded in {time.perf_counter() - s:.1f} s", file=sys.stderr)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -36,6 +35,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import fresh_database  # noqa: E402
 
 from fairdesk.adapters.db import tables as t  # noqa: E402
 from fairdesk.adapters.db.engine import make_engines  # noqa: E402
@@ -47,7 +49,6 @@ from fairdesk.domain.people import Actor, Role  # noqa: E402
 from fairdesk.domain.regions import Level  # noqa: E402
 from fairdesk.services import dispatch, parts  # noqa: E402
 
-PG_ADMIN = os.environ.get("FAIRDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
 TZ = ZoneInfo("Asia/Shanghai")
 LINES = ("home-safe", "fingerprint-safe", "fire-safe")
@@ -61,17 +62,6 @@ class FixedClock:
         return NOW
 
 
-def fresh(kind: str, tmp: Path, name: str) -> str:
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{tmp / name}.db{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{tmp / f'{name}.db'}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}_{name}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}_{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}_{name}"
 
 
 def _ins(c: sa.Connection, table: sa.Table, rows: list[dict], chunk: int = 20_000) -> None:
@@ -308,13 +298,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases.split(","):
             s = time.perf_counter()
-            url = fresh(kind, Path(tmp), "net")
+            url = fresh_database(kind, Path(tmp), f"{BENCH_DB}_net")
             brand, ids = seed_network(url, techs, tickets, rnd)
             print(f"  {kind}: seeded {techs:,} technicians in {time.perf_counter() - s:.1f} s", file=sys.stderr)
             d = decisions(url, brand, ids, naive_n=10 if args.quick else 50)
             stock = {}
             for size in (10_000, big):
-                surl = fresh(kind, Path(tmp), f"stock{size}")
+                surl = fresh_database(kind, Path(tmp), f"{BENCH_DB}_stock{size}")
                 s = time.perf_counter()
                 sbrand, keys = seed_stock(surl, size, rnd)
                 print(f"  {kind}: seeded {size:,} movements in {time.perf_counter() - s:.1f} s", file=sys.stderr)

@@ -47,6 +47,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import free_port, fresh_database  # noqa: E402
 
 from fairdesk.adapters.db.migrate import upgrade  # noqa: E402
 from fairdesk.bootstrap import bootstrap  # noqa: E402
@@ -59,21 +62,11 @@ from fairdesk.services import identity  # noqa: E402
 from fairdesk.services import plans as plans_svc  # noqa: E402
 from fairdesk.services import tickets as ticket_svc  # noqa: E402
 
-PG_ADMIN = os.environ.get("FAIRDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
 BENCH_DB = "fairdesk_bench_load"
 MIX = (("intake", 30), ("status", 30), ("list", 10), ("dispatch", 10), ("plan_change", 10), ("chat", 10))
 
 
-def fresh(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'load.db'}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}"
 
 
 def seed(url: str) -> dict:
@@ -128,12 +121,6 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError(proc.stderr.read().decode()[-2000:])
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Load:
@@ -339,7 +326,7 @@ def main() -> None:
     out: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases.split(","):
-            url = fresh(kind, Path(tmp))
+            url = fresh_database(kind, Path(tmp), BENCH_DB)
             t = time.perf_counter()
             s = seed(url)
             print(f"  {kind}: seeded the demo brand in {time.perf_counter() - t:.1f} s", file=sys.stderr)

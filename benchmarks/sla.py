@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -27,6 +26,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import fresh_database  # noqa: E402
 
 from fairdesk.adapters.db import tables as t  # noqa: E402
 from fairdesk.adapters.db.engine import make_engines  # noqa: E402
@@ -34,7 +36,6 @@ from fairdesk.adapters.db.migrate import upgrade  # noqa: E402
 from fairdesk.adapters.db.uow import UnitOfWorkFactory  # noqa: E402
 from fairdesk.services import sla  # noqa: E402
 
-PG_ADMIN = os.environ.get("FAIRDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tue 16:00 in Shanghai
 BENCH_DB = "fairdesk_bench_sla"
 
@@ -46,18 +47,6 @@ class FixedClock:
         return NOW
 
 
-def fresh_database(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        path = tmp / "sla-bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DB}"
 
 
 def seed(url: str, total: int, due: int) -> None:
@@ -165,7 +154,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.databases.split(","):
             for total, due in configs:
-                url = fresh_database(kind, Path(tmp))
+                url = fresh_database(kind, Path(tmp), BENCH_DB)
                 rows.append({"db": kind, **measure(url, total, due)})
                 r = rows[-1]
                 print(f"  {kind} {total:,} timers, {due:,} due: sweep {r['sweep_s']} s", file=sys.stderr)

@@ -29,10 +29,12 @@ def free_port() -> int:
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Until /healthz answers 200; the process's output in the error when it dies or takes too long."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+            out = proc.stderr or proc.stdout
+            raise AssertionError(f"server exited with {proc.returncode}: {out.read().decode()[-3000:] if out else ''}")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_reason
-from tests.integration.test_processes import free_port
+from tests.integration.test_processes import free_port, wait_healthy
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BASH = shutil.which("bash") or "/bin/bash"
@@ -53,16 +52,7 @@ def test_the_production_section_works_from_scratch(tmp_path: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the README's setup did not serve: {proc.stdout.read().decode()[-3000:]}")
-            time.sleep(0.3)
+        wait_healthy(base, proc, seconds=90)
         health = httpx.get(base + "/healthz").json()
         assert health["database"] == "postgresql"
         token = httpx.post(base + "/api/v1/auth/token", json={"username": "admin", "password": "a-long-password"})

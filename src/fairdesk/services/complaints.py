@@ -351,10 +351,8 @@ _MESSAGES = {"accept": "complaint_accepted", "reject": "complaint_rejected", "re
              "propose": "complaint_proposal"}
 
 
-def _side(actor: Actor, complaint: Complaint) -> Side:
-    if actor.is_customer:
-        return Side.CONSUMER
-    return Side.BUSINESS
+def _side(actor: Actor) -> Side:
+    return Side.CONSUMER if actor.is_customer else Side.BUSINESS
 
 
 def _members(uow: UnitOfWork, complaint: Complaint) -> list[Complaint]:
@@ -368,7 +366,7 @@ def _members(uow: UnitOfWork, complaint: Complaint) -> list[Complaint]:
 def _act(uow: UnitOfWork, actor: Actor, c: Complaint, action: str, note: str, reason: RejectReason | None,
          clock: Clock, notifier: Notifier) -> None:
     now = clock.now()
-    side = _side(actor, c)
+    side = _side(actor)
     who = actor.describe()
     moves: list[tuple[Status, Status]] = []
     if action == "accept":
@@ -472,13 +470,11 @@ def check_attachment(content_type: str, data: bytes) -> str:
 
 def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: str, content_type: str,
                    data: bytes, clock: Clock) -> dict[str, Any]:
-    with uows(readonly=True) as uow:  # who may add comes first: a stranger learns nothing from the checks
-        _access(uow, actor, complaint_id)
-    content_type = check_attachment(content_type, data)
-    name = clean_text(filename or "attachment", "filename", 200).replace("/", "_").replace("\\", "_")
-    digest = hashlib.sha256(data).hexdigest()
     with uows() as uow:
-        c = _access(uow, actor, complaint_id, for_update=True)
+        c = _access(uow, actor, complaint_id, for_update=True)  # first: a stranger learns nothing from the checks
+        content_type = check_attachment(content_type, data)
+        name = clean_text(filename or "attachment", "filename", 200).replace("/", "_").replace("\\", "_")
+        digest = hashlib.sha256(data).hexdigest()
         if not actor.is_customer:
             require_role(actor, *HANDLERS, what="add evidence to complaints")
         if c.status is Status.CLOSED:
@@ -487,7 +483,7 @@ def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: 
             raise InvalidInput("complaint.attachments_full", f"a complaint holds at most {MAX_ATTACHMENTS} attachments")
         now = clock.now()
         aid = uow.complaints.add_attachment(c.id, name, content_type, data, digest, now, actor.describe())
-        uow.complaints.add_event(c.id, now, actor.describe(), _side(actor, c).value, "attachment",
+        uow.complaints.add_event(c.id, now, actor.describe(), _side(actor).value, "attachment",
                                  note=f"{name} sha256:{digest}")
         evidence.record(uow, c.brand_id, "complaint.attachment", f"complaint:{c.number}", c.customer_id,
                         {"filename": name, "content_type": content_type, "size": len(data), "sha256": digest}, clock)

@@ -20,7 +20,8 @@ from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
-__all__ = ["COMPONENTS", "WINDOW_DAYS", "compute_all", "explain", "inputs_of", "method", "priors_from", "show"]
+__all__ = ["COMPONENTS", "WINDOW_DAYS", "compute_all", "explain", "inputs_of", "method", "priors_from", "recompute",
+           "show"]
 
 WINDOW_DAYS = 365
 BRAND = "brand"
@@ -118,6 +119,12 @@ def compute_all(uows: UowFactory, clock: Clock) -> int:
         uow.credit.save_period(period, rows)
         uow.commit()
     return len(rows)
+
+
+def recompute(uows: UowFactory, actor: Actor, clock: Clock) -> int:
+    """Recompute every score now, on a manager's request (the worker does it daily)."""
+    require_role(actor, Role.MANAGER, what="recompute scores")
+    return compute_all(uows, clock)
 
 
 def method() -> dict[str, Any]:

@@ -133,14 +133,17 @@ def register_unit(cmd: RegisterUnit, uow: UnitOfWork) -> Unit:
 SEES_CONTACTS = frozenset({Role.DISPATCHER})
 
 
-def contact_visible(uow: UnitOfWork, actor: Actor, customer_id: int) -> bool:
-    """Phone numbers and addresses in full for the customer themself and the staff handling them (the assignee
-    or technician of one of their open requests, a dispatcher); masked for everyone else, auditors included."""
+def contacts_visible(uow: UnitOfWork, actor: Actor, customer_ids: Sequence[int]) -> set[int]:
+    """Of these customers, those whose phone numbers and addresses the actor sees in full: the customer themself
+    and the staff handling them (the assignee or technician of one of their open requests, a dispatcher);
+    masked for everyone else, auditors included. One query for a whole list."""
     if actor.is_customer:
-        return actor.customer_id == customer_id
+        return {c for c in customer_ids if c == actor.customer_id}
     if actor.role in SEES_CONTACTS:
-        return True
-    return actor.user_id is not None and uow.customers.assigned(actor.brand_id, customer_id, actor.user_id)
+        return set(customer_ids)
+    if actor.user_id is None:
+        return set()
+    return uow.customers.handled_by(actor.brand_id, customer_ids, actor.user_id)
 
 
 def record_reads(uows: UowFactory, actor: Actor, customer_ids: Sequence[int], what: str, clock: Clock) -> None:

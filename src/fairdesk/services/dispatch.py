@@ -654,6 +654,24 @@ class _Row:
     visits: list[dict[str, Any]] = field(default_factory=list)
 
 
+def technician_day(uow: UnitOfWork, actor: Actor, day: date, clock: Clock) -> tuple[dict[str, Any],
+                                                                                 list[dict[str, Any]]]:
+    """A technician's own day: their board row, and each visit with what is needed at the door — the request,
+    the customer, their phone and the visit's address (the technician handles them, so nothing is masked)."""
+    if actor.role is not Role.TECHNICIAN:
+        raise Forbidden("access.role", "only a technician has a day of visits")
+    [me] = board(uow, actor, day, clock)
+    jobs = []
+    with uow:
+        for v in sorted(me["visits"], key=lambda v: v["starts_at"]):
+            ticket = uow.tickets.get(actor.brand_id, v["ticket_id"])
+            customer = uow.customers.get(actor.brand_id, ticket.customer_id)
+            address = next((a.text for a in customer.addresses if a.id == ticket.address_id), "")
+            jobs.append(v | {"subject": ticket.subject, "customer": customer.name, "address": address,
+                             "phone": customer.phones[0].e164 if customer.phones else ""})
+    return me, jobs
+
+
 def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code: str | None = None
           ) -> list[dict[str, Any]]:
     """The dispatcher's board: each technician's day — working or not, shifts, leave, visits, load."""
@@ -677,6 +695,7 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
         leave = uow.technicians.leave(ids, start, end)
         visits = uow.appointments.between(actor.brand_id, start, end, technician_ids=ids)
         numbers = uow.appointments.ticket_numbers([v.ticket_id for v in visits])
+        held = uow.stock.for_appointments([v.id for v in visits])
     kind = day_kind(day)
     rows = {t.user_id: _Row({
         "id": t.user_id, "username": names.get(t.user_id, ("", ""))[0], "name": names.get(t.user_id, ("", ""))[1],
@@ -688,6 +707,8 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
         rows[v.technician_id].visits.append({
             "id": v.id, "ticket_id": v.ticket_id, "number": numbers[v.ticket_id], "status": v.status,
             "starts_at": _iso(v.starts_at, clock), "ends_at": _iso(v.ends_at, clock),
-            "window": f"{v.starts_at.astimezone(tz):%H:%M}-{v.ends_at.astimezone(tz):%H:%M}"})
+            "window": f"{v.starts_at.astimezone(tz):%H:%M}-{v.ends_at.astimezone(tz):%H:%M}",
+            "parts": [{"sku": p.sku, "qty": p.qty, "status": p.status, "location": p.location, "serial": p.serial}
+                      for p in held.get(v.id, [])]})
     return [{**r.technician, "visits": r.visits, "load": sum(1 for v in r.visits if v["status"] in LOADED)}
             for r in rows.values()]

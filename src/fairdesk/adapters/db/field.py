@@ -386,11 +386,21 @@ class StockRepository(_Core):
                        .where(r.appointment_id == appointment_id, r.status == "held").order_by(r.id)).all()
 
     def for_appointment(self, appointment_id: int) -> Sequence[Any]:
+        return self.for_appointments([appointment_id]).get(appointment_id, [])
+
+    def for_appointments(self, appointment_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """The reservations of several visits in one query, by visit."""
+        if not appointment_ids:
+            return {}
         r, p, loc, si = t.reservations.c, t.parts.c, t.stock_locations.c, t.serial_items.c
-        return self._x(sa.select(r.id, p.sku, r.qty, r.status, loc.code.label("location"), si.serial)
+        rows = self._x(sa.select(r.appointment_id, r.id, p.sku, r.qty, r.status, loc.code.label("location"), si.serial)
                        .join(t.parts, p.id == r.part_id).join(t.stock_locations, loc.id == r.location_id)
                        .outerjoin(t.serial_items, si.id == r.serial_item_id)
-                       .where(r.appointment_id == appointment_id).order_by(r.id)).all()
+                       .where(r.appointment_id.in_(list(appointment_ids))).order_by(r.id)).all()
+        out: dict[int, list[Any]] = {}
+        for row in rows:
+            out.setdefault(row.appointment_id, []).append(row)
+        return out
 
     def close_reservation(self, reservation_id: int, status: str, at: datetime) -> None:
         self._x(sa.update(t.reservations).where(t.reservations.c.id == reservation_id)

@@ -141,12 +141,15 @@ class CustomerRepository(_Repo):
             .where(t.customers.c.brand_id == brand_id, t.customer_phones.c.e164 == e164)
             .order_by(t.customers.c.id)).unique().all()
 
-    def assigned(self, brand_id: int, customer_id: int, user_id: int) -> bool:
-        """Whether the user handles one of the customer's open requests (assignee or technician)."""
+    def handled_by(self, brand_id: int, customer_ids: Sequence[int], user_id: int) -> set[int]:
+        """Those of the customers one of whose open requests the user handles (assignee or technician)."""
+        if not customer_ids:
+            return set()
         c = t.tickets.c
-        return self._core(sa.select(c.id).where(
-            c.brand_id == brand_id, c.customer_id == customer_id, c.status.in_([s.value for s in OPEN_STATUSES]),
-            sa.or_(c.assignee_id == user_id, c.technician_id == user_id)).limit(1)).first() is not None
+        return set(self._core(sa.select(c.customer_id).distinct().where(
+            c.brand_id == brand_id, c.customer_id.in_(list(customer_ids)),
+            c.status.in_([s.value for s in OPEN_STATUSES]),
+            sa.or_(c.assignee_id == user_id, c.technician_id == user_id))).scalars())
 
     def record_reads(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

@@ -12,13 +12,11 @@ from pydantic import Field, StringConstraints
 
 from fairdesk.domain.complaints import Terms
 from fairdesk.domain.errors import InvalidInput
-from fairdesk.domain.people import Role
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
 from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import In
 from fairdesk.services import complaints as complaint_svc
 from fairdesk.services import credit as credit_svc
-from fairdesk.services.access import require_role
 
 __all__ = ["router"]
 
@@ -223,5 +221,4 @@ def credit_inputs(brand_code: Code, actor: ActorDep, app: AppDep,
 @router.post("/credit/compute", tags=["credit"])
 def credit_compute(actor: ActorDep, app: AppDep) -> dict[str, Any]:
     """Recompute every score now (managers; the worker does it daily)."""
-    require_role(actor, Role.MANAGER, what="recompute scores")
-    return {"stored": credit_svc.compute_all(app.uows, app.clock)}
+    return {"stored": credit_svc.recompute(app.uows, actor, app.clock)}

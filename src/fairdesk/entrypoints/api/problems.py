@@ -25,7 +25,8 @@ from fairdesk.domain.errors import (
 )
 from fairdesk.i18n import negotiate, problem_title
 
-__all__ = ["install_problem_handlers", "problem_response", "request_language"]
+__all__ = ["PROBLEM_RESPONSES", "Problem", "domain_status", "install_problem_handlers", "problem_response",
+           "request_language"]
 
 log = structlog.get_logger("fairdesk.api")
 
@@ -82,7 +83,8 @@ def problem_response(request: Request, status: int, code: str, detail: str,
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-def _domain_status(exc: DomainError) -> int:
+def domain_status(exc: DomainError) -> int:
+    """The HTTP status of a domain error (pages and the API answer alike)."""
     for cls, status in STATUS_OF:
         if isinstance(exc, cls):
             return status
@@ -92,7 +94,7 @@ def _domain_status(exc: DomainError) -> int:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        status = _domain_status(exc)
+        status = domain_status(exc)
         errors = None
         if "field" in exc.context:
             errors = [{"field": exc.context["field"], "code": exc.code, "detail": exc.detail}]

@@ -479,14 +479,15 @@ def list_customers(actor: ActorDep, app: AppDep, phone: Annotated[str | None, Qu
         found = customer_svc.find_customers_by_phone(app.uows(readonly=True), actor, phone)
         given = customer_svc.normalize_phone(phone)
         with app.uows(readonly=True) as uow:
-            items = [CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, c.id),
-                                    known_phone=given) for c in found]
+            full = customer_svc.contacts_visible(uow, actor, [c.id for c in found])
+        items = [CustomerOut.of(c, app.clock.tz, full=c.id in full, known_phone=given) for c in found]
         customer_svc.record_reads(app.uows, actor, [c.id for c in found], "customer.lookup", app.clock)
         return Page(items=items, next_cursor=None)
     require_role(actor, Role.AGENT, Role.DISPATCHER, Role.MANAGER, Role.AUDITOR, what="list customers")
     with app.uows(readonly=True) as uow:
         rows = uow.customers.page(actor.brand_id, before_id=decode_cursor(cursor), limit=limit)
-        items = [CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, c.id)) for c in rows]
+        full = customer_svc.contacts_visible(uow, actor, [c.id for c in rows])
+        items = [CustomerOut.of(c, app.clock.tz, full=c.id in full) for c in rows]
     customer_svc.record_reads(app.uows, actor, [c.id for c in rows], "customer.list", app.clock)
     return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if len(rows) == limit else None)
 
@@ -496,7 +497,7 @@ def get_customer(customer_id: IdPath, actor: ActorDep, app: AppDep) -> CustomerO
     """A customer; phone numbers and addresses in full only for them and the staff handling them."""
     with app.uows(readonly=True) as uow:
         c = access_customer(uow, actor, customer_id)
-        out = CustomerOut.of(c, app.clock.tz, full=customer_svc.contact_visible(uow, actor, customer_id))
+        out = CustomerOut.of(c, app.clock.tz, full=bool(customer_svc.contacts_visible(uow, actor, [customer_id])))
     customer_svc.record_reads(app.uows, actor, [customer_id], "customer", app.clock)
     return out
 

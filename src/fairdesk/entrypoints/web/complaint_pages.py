@@ -27,9 +27,6 @@ router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
 
 
-def _status(exc: DomainError) -> int:
-    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
-
 
 def _base(actor: Any) -> str:
     return "/my/complaints" if actor.is_customer else "/complaints"
@@ -49,7 +46,7 @@ def complaint_list(request: Request, actor: PageActor) -> Response:
         ended = complaint_svc.queue(app.uows, actor, app.clock, status="closed", limit=50) if actor.is_customer \
             else []
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     tickets: Sequence[Any] = []
     if actor.is_customer:
         tickets = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(), limit=20)
@@ -77,7 +74,7 @@ async def complaint_file(request: Request, actor: PageActor, category: Annotated
             await run_in_threadpool(complaint_svc.add_attachment, app.uows, actor, out["id"], photo.filename or "",
                                     photo.content_type or "", data, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my/complaints/{out['id']}", status_code=303)
 
 
@@ -90,7 +87,7 @@ def complaint_page(request: Request, actor: PageActor, complaint_id: int) -> Res
         groups = [complaint_svc.get_group(app.uows, actor, gid) for gid in c["invitations"]]
         group = complaint_svc.get_group(app.uows, actor, c["group_id"]) if c["group_id"] else None
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return render(request, "complaint.html", c=c, invitations=groups, group=group, reasons=list(RejectReason),
                   base=_base(actor), consumer=actor.is_customer, handler=not actor.is_customer and not actor.read_only)
 
@@ -108,7 +105,7 @@ async def complaint_attach(request: Request, actor: PageActor, complaint_id: int
         await run_in_threadpool(complaint_svc.add_attachment, app.uows, actor, complaint_id, photo.filename or "",
                                 photo.content_type or "", data, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"{_base(actor)}/{complaint_id}", status_code=303)
 
 
@@ -122,7 +119,7 @@ def complaint_group_answer(request: Request, actor: PageActor, complaint_id: int
         complaint_svc.answer_invitation(app.uows, actor, group_id, complaint_id, app.clock,
                                         consent=answer == "consent", representative=representative == "yes")
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my/complaints/{complaint_id}", status_code=303)
 
 
@@ -136,7 +133,7 @@ def complaint_case_pdf(request: Request, actor: PageActor, complaint_id: int) ->
     try:
         case = complaint_svc.export_case(app.uows, actor, complaint_id, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return Response(case_pdf(case), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{case["complaint"]["number"]}.pdf"'})
 
@@ -148,7 +145,7 @@ def complaint_case_json(request: Request, actor: PageActor, complaint_id: int) -
     try:
         case = complaint_svc.export_case(app.uows, actor, complaint_id, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return Response(json.dumps(case, ensure_ascii=False, indent=2), media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="{case["complaint"]["number"]}.json"'})
 
@@ -166,7 +163,7 @@ def complaint_act(request: Request, actor: PageActor, complaint_id: int, action:
         complaint_svc.handle(app.uows, actor, complaint_id, action.replace("-", "_"), app.clock, note=note,
                              reason=reason or None)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"{_base(actor)}/{complaint_id}", status_code=303)
 
 

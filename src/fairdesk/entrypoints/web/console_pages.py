@@ -10,11 +10,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairdesk.adapters.intent_rules import default_rules
-from fairdesk.domain.customers import mask_address, mask_phone
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import Role
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
+from fairdesk.entrypoints.api.schemas import CustomerOut
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import tickets as ticket_svc
@@ -28,24 +28,22 @@ HINTS = {Intent.DOWNGRADE: "plan", Intent.CANCEL: "plan", Intent.UPGRADE: "plan"
          Intent.COMPLAINT: "complaint", Intent.HUMAN: "human", Intent.STATUS: "status", Intent.REPAIR: "repair"}
 
 
-def _status(exc: DomainError) -> int:
-    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
-
 
 def _callers(request: Request, actor: Any, phone: str) -> list[dict[str, Any]]:
+    """The customers with this number, masked as the API masks them, with their units and latest requests."""
     app = _app(request)
     found = customer_svc.find_customers_by_phone(app.uows(readonly=True), actor, phone)
     given = customer_svc.normalize_phone(phone)
     out = []
     with app.uows(readonly=True) as uow:
+        full = customer_svc.contacts_visible(uow, actor, [c.id for c in found])
         for c in found:
-            full = customer_svc.contact_visible(uow, actor, c.id)
-            recent = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(customer_id=c.id), limit=5)
-            out.append({"id": c.id, "name": c.name,
-                        "phones": [p.e164 if full or p.e164 == given else mask_phone(p.e164) for p in c.phones],
-                        "addresses": [(a.id, a.text if full else mask_address(a.text)) for a in c.addresses],
+            shown = CustomerOut.of(c, app.clock.tz, full=c.id in full, known_phone=given)
+            out.append({"id": c.id, "name": c.name, "phones": shown.phones,
+                        "addresses": [(a.id, a.text) for a in shown.addresses],
                         "units": [(u.id, u.serial_number) for u in uow.units.of_customer(actor.brand_id, c.id)],
-                        "tickets": recent})
+                        "tickets": ticket_svc.list_tickets(app.uows(readonly=True), actor,
+                                                           TicketFilter(customer_id=c.id), limit=5)})
     customer_svc.record_reads(app.uows, actor, [c.id for c in found], "customer.lookup", app.clock)
     return out
 
@@ -62,7 +60,7 @@ def console(request: Request, actor: PageActor, phone: Annotated[str | None, Que
         mine = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(status=Status.NEW), limit=20)
     except DomainError as exc:
         if not isinstance(exc, InvalidInput):
-            return _error_page(request, exc, _status(exc))
+            return _error_page(request, exc)
         error, mine = exc.detail, []
     return render(request, "console.html", phone=phone or "", callers=callers, error=error, queue=mine,
                   categories=list(Category), priorities=list(Priority), key=secrets.token_urlsafe(12))
@@ -109,5 +107,5 @@ def console_ticket(request: Request, actor: PageActor, category: Annotated[Categ
             address_id=int(address_id) if address_id.isdigit() else None), app.uows, app.clock,
             idempotency_key=f"console:{key}" if key else None)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/tickets/{ticket.id}", status_code=303)

@@ -26,9 +26,6 @@ Csrf = Annotated[str, Form(max_length=64)]
 KINDS = (Category.REPAIR, Category.INSTALLATION, Category.MAINTENANCE)
 
 
-def _status(exc: DomainError) -> int:
-    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
-
 
 @router.get("/my/repair", response_class=HTMLResponse)
 def repair_form(request: Request, actor: PageActor) -> Response:
@@ -64,7 +61,7 @@ def repair_submit(request: Request, actor: PageActor, category: Annotated[Catego
             actor, actor.customer_id, Channel.WEB, category, subject, description,
             unit_id=int(unit_id) if unit_id.isdigit() else None, address_id=added.id), app.uows, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my/tickets/{ticket.id}/visit", status_code=303)
 
 
@@ -79,7 +76,7 @@ def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
             app.uows(readonly=True), actor, ticket_id, app.clock)
         ticket = ticket_svc.get_ticket(app.uows(readonly=True), actor, ticket_id)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return render(request, "visit.html", ticket=ticket, active=active, windows=windows[:30], visits=visits)
 
 
@@ -102,7 +99,7 @@ def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annot
     except ValueError:
         return _error_page(request, DomainError("input.invalid", "choose one of the windows offered"), 422)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
 
 
@@ -114,7 +111,7 @@ def visit_cancel(request: Request, actor: PageActor, ticket_id: int, visit_id: A
         _check_csrf(request, csrf)
         dispatch_svc.cancel(actor, visit_id, "cancelled by the customer on the web", app.uows(), app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
 
 
@@ -150,7 +147,7 @@ def chat_send(request: Request, actor: PageActor, text: Annotated[str, Form(min_
         _check_csrf(request, csrf)
         contact_svc.post_message(actor, _conversation(request, actor), text, app.uows, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse("/my/chat#end", status_code=303)
 
 
@@ -162,7 +159,7 @@ def chat_person(request: Request, actor: PageActor, csrf: Csrf = "") -> Response
         _check_csrf(request, csrf)
         contact_svc.talk_to_person(actor, _conversation(request, actor), app.uows, app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse("/my/chat#end", status_code=303)
 
 

@@ -23,9 +23,6 @@ Csrf = Annotated[str, Form(max_length=64)]
 BOARD_ROLES = (Role.DISPATCHER, Role.MANAGER)
 
 
-def _status(exc: DomainError) -> int:
-    return {"InvalidInput": 422, "NotFound": 404, "Forbidden": 403, "Conflict": 409}.get(type(exc).__name__, 400)
-
 
 def _day(request: Request, text: str | None) -> date:
     if not text:
@@ -50,16 +47,14 @@ def board_page(request: Request, actor: PageActor, day: Annotated[str | None, Qu
         rows = dispatch_svc.board(app.uows(readonly=True), actor, the_day, app.clock, outlet_code=outlet or None)
         with app.uows(readonly=True) as uow:
             outlets = {o.id: o for o in uow.outlets.for_brand(actor.brand_id)}
-            held = {v["id"]: [dict(r._mapping) for r in uow.stock.for_appointment(v["id"])]
-                    for r in rows for v in r["visits"]}
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     shown = rows if outlet else [r for r in rows if r["visits"]]
     busy = {r["id"] for r in shown}
     team = sorted(({"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
                    if r["working"] and (r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy)),
                   key=lambda t: (t["outlet"], t["name"]))
-    return render(request, "board.html", rows=shown, day=the_day, outlet=outlet or "", outlets=outlets, held=held,
+    return render(request, "board.html", rows=shown, day=the_day, outlet=outlet or "", outlets=outlets,
                   team=team, visits=sum(len(r["visits"]) for r in shown))
 
 
@@ -76,7 +71,7 @@ def reassign(request: Request, actor: PageActor, visit_id: int, technician_id: A
                                 datetime.fromisoformat(visit["ends_at"]), app.uows(), app.clock,
                                 technician_id=technician_id, reason=reason)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/dispatch?day={quote(day)}&outlet={quote(outlet)}", status_code=303)
 
 
@@ -88,19 +83,11 @@ def my_day(request: Request, actor: PageActor, day: Annotated[str | None, Query(
     app = _app(request)
     try:
         the_day = _day(request, day)
-        [me] = dispatch_svc.board(app.uows(readonly=True), actor, the_day, app.clock)
-        jobs = []
-        with app.uows(readonly=True) as uow:
-            for v in sorted(me["visits"], key=lambda v: v["starts_at"]):
-                ticket = uow.tickets.get(actor.brand_id, v["ticket_id"])
-                customer = uow.customers.get(actor.brand_id, ticket.customer_id)
-                address = next((a.text for a in customer.addresses if a.id == ticket.address_id), "")
-                parts = [dict(r._mapping) for r in uow.stock.for_appointment(v["id"])]
-                jobs.append(v | {"subject": ticket.subject, "customer": customer.name, "address": address,
-                                 "phone": customer.phones[0].e164 if customer.phones else "",
-                                 "map": "https://uri.amap.com/search?keyword=" + quote(address), "parts": parts})
+        me, jobs = dispatch_svc.technician_day(app.uows(readonly=True), actor, the_day, app.clock)
+        for job in jobs:
+            job["map"] = "https://uri.amap.com/search?keyword=" + quote(job["address"])
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return render(request, "my_day.html", me=me, jobs=jobs, day=the_day)
 
 
@@ -111,7 +98,7 @@ def check_in(request: Request, actor: PageActor, visit_id: int, csrf: Csrf = "")
         _check_csrf(request, csrf)
         dispatch_svc.check_in(actor, visit_id, app.uows(), app.clock)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my-day#visit-{visit_id}", status_code=303)
 
 
@@ -136,7 +123,7 @@ def check_out(request: Request, actor: PageActor, visit_id: int, work_done: Anno
         dispatch_svc.check_out(dispatch_svc.CheckOut(actor, visit_id, note, tuple(used), outcome), app.uows(),
                                app.clock, public_url=app.settings.public_url)
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     return RedirectResponse(f"/my-day#visit-{visit_id}", status_code=303)
 
 
@@ -154,7 +141,7 @@ def dashboard(request: Request, actor: PageActor) -> Response:
     try:
         data = reports.dashboard(app.uows, actor, app.clock, default_resolver())
     except DomainError as exc:
-        return _error_page(request, exc, _status(exc))
+        return _error_page(request, exc)
     # The charts read this JSON (type="application/json" is data, not script: the CSP stays strict).
     blob = json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
     return render(request, "dashboard.html", d=data, blob=blob)

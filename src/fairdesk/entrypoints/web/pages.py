@@ -15,7 +15,7 @@ from fairdesk.bootstrap import App
 from fairdesk.domain.errors import DomainError, Forbidden, TooManyRequests, Unauthenticated
 from fairdesk.domain.people import Actor
 from fairdesk.domain.tickets import Status, TicketFilter
-from fairdesk.entrypoints.api.problems import request_language
+from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.i18n import LANGUAGES, problem_title, t
 from fairdesk.services import identity
 from fairdesk.services import tickets as ticket_svc
@@ -71,7 +71,9 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     }, status_code=status_code)
 
 
-def _error_page(request: Request, exc: DomainError, status_code: int) -> HTMLResponse:
+def _error_page(request: Request, exc: DomainError, status_code: int | None = None) -> HTMLResponse:
+    """The error as a page; the status is the API's for the same error unless the page says otherwise."""
+    status_code = status_code or domain_status(exc)
     lang = request_language(request)
     return render(request, "error.html", status_code=status_code,
                   title=problem_title(exc.code, status_code, lang), detail=exc.detail, code=exc.code)
