@@ -50,8 +50,12 @@ def server(demo_dir: Path) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRDESK_")}
+    # The server's and its worker's logs go to a file: a pipe nobody reads fills up after ~64 KB of request logs
+    # and then blocks every process writing to it (the worker stopped delivering SMS mid-session that way).
+    log_path = demo_dir / "demo.log"
+    log_file = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(demo_dir),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--port", str(port)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -61,11 +65,12 @@ def server(demo_dir: Path) -> Iterator[str]:
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"demo server did not start: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"demo server did not start: {log_path.read_text('utf-8', 'replace')[-2000:]}")
         time.sleep(0.3)
     yield base
     proc.terminate()
     proc.wait(timeout=30)
+    log_file.close()
 
 
 @pytest.fixture(scope="session")

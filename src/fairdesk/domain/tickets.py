@@ -125,6 +125,7 @@ class TicketFilter:
     priority: Priority | None = None
     channel: Channel | None = None
     customer_id: int | None = None
+    assignee_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
 

@@ -30,6 +30,7 @@ from fairdesk.entrypoints.web.customer_pages import router as customer_pages_rou
 from fairdesk.entrypoints.web.field_pages import router as field_pages_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
+from fairdesk.entrypoints.web.run_pages import router as run_pages_router
 from fairdesk.services.complaints import MAX_ATTACHMENT
 from fairdesk.services.imports import MAX_IMPORT
 
@@ -165,6 +166,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(field_pages_router)
     app.include_router(console_pages_router)
     app.include_router(customer_pages_router)
+    app.include_router(run_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["health"])
@@ -181,8 +183,11 @@ def create_app(wired: App) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="fairdesk_session",
                        max_age=settings.session_max_age_s, same_site="lax", https_only=False)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, uploads=(
-        (re.compile(r"/api/v1/complaints/\d+/attachments"), MAX_ATTACHMENT),
-        (re.compile(r"/api/v1/imports/\w+"), MAX_IMPORT)))
+        (re.compile(r"/api/v1/(complaints|tickets)/\d+/attachments"), MAX_ATTACHMENT),
+        # pages: a photo from a phone camera is 2-5 MB; a repair report takes up to three
+        (re.compile(r"/(my/)?complaints(/\d+/attach)?"), MAX_ATTACHMENT + 64 * 1024),
+        (re.compile(r"/my/repair"), 3 * MAX_ATTACHMENT + 64 * 1024),
+        (re.compile(r"/api/v1/imports/\w+|/runs/import"), MAX_IMPORT + 64 * 1024)))
     app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)

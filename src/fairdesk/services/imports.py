@@ -199,8 +199,10 @@ def require_importer(actor: Actor, kind: str) -> None:
 
 
 def import_rows(actor: Actor, kind: str, rows: list[dict[str, str]], uow: UnitOfWork, clock: Clock, *,
-                partial: bool = False) -> ImportReport:
-    """Import the rows; row numbers in the report count the header as row 1, as a spreadsheet shows them."""
+                partial: bool = False, check_only: bool = False, first_row: int = 2) -> ImportReport:
+    """Import the rows; row numbers in the report count the header as row 1, as a spreadsheet shows them
+    (``first_row`` is the number of ``rows[0]`` when a slice of a file is checked). ``check_only`` runs every
+    row through the same rules and rolls everything back: the report says what an import would do."""
     require_importer(actor, kind)
     required, optional = COLUMNS[kind]
     report = ImportReport(kind, rows=len(rows))
@@ -211,7 +213,7 @@ def import_rows(actor: Actor, kind: str, rows: list[dict[str, str]], uow: UnitOf
                                f"{', '.join(required)}; optional {', '.join(optional)})")
     now = clock.now()
     with uow:
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=first_row):
             empty = [c for c in required if not row.get(c)]
             if empty:
                 report.errors.append({"row": number, "field": empty[0], "code": "import.missing",
@@ -226,8 +228,8 @@ def import_rows(actor: Actor, kind: str, rows: list[dict[str, str]], uow: UnitOf
                 savepoint.rollback()
                 report.errors.append({"row": number, "field": exc.context.get("field"), "code": exc.code,
                                       "message": exc.detail})
-        if report.errors and not partial:
-            report.imported = 0
+        if check_only or (report.errors and not partial):
+            report.imported = report.imported if check_only else 0
             return report
         evidence.record(uow, actor.brand_id, f"import.{kind}", f"brand:{actor.brand_id}", None,
                         {"rows": report.rows, "imported": report.imported, "errors": len(report.errors),

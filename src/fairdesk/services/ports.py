@@ -30,6 +30,7 @@ class UnitOfWork(Protocol):
     jobs: Any
     surveys: Any
     tasks: Any
+    runs: Any
     technicians: Any
     appointments: Any
     stock: Any

@@ -1,5 +1,6 @@
 """The background worker: fires due SLA steps, delivers the outbox with retries and backoff, runs periodic
-jobs. Any number of workers may run against one database.
+jobs and the long-running work started from pages (services/runs.py). Any number of workers may run against
+one database.
 
 At least once: a message is claimed with a lease (its attempt counted) in one short transaction, sent with
 no transaction open, and marked sent in another. A worker killed between sending and marking leaves the
@@ -19,7 +20,7 @@ from typing import Any
 import structlog
 
 from fairdesk.adapters.transports import Delivery, Transport
-from fairdesk.services import complaints, credit, evidence, plans, sla
+from fairdesk.services import complaints, credit, evidence, plans, runs, sla
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UowFactory
@@ -186,14 +187,15 @@ class Worker:
         swept = sla.sweep(self.uows, self.clock, public_url=self.public_url)
         delivered = deliver_due(self.uows, self.clock, self.transports, lease_s=self.lease_s)
         jobs = self.run_periodic()
-        return {"sla": swept, "outbox": delivered, "jobs": jobs}
+        ran = runs.run_next(self.uows, self.clock)  # one page-started run per cycle, so timers keep firing
+        return {"sla": swept, "outbox": delivered, "jobs": jobs, "runs": ran}
 
     def run_forever(self) -> None:
         log.info("worker.started")
         while not self.stop.is_set():
             try:
                 result = self.run_once()
-                busy = result["sla"].claimed or result["outbox"].total()
+                busy = result["sla"].claimed or result["outbox"].total() or result["runs"]
             except Exception:  # the database went away: wait, then carry on
                 log.exception("worker.cycle_failed")
                 busy = False

@@ -261,7 +261,7 @@ class TicketRepository(_Repo):
         q = sa.select(Ticket).where(c.brand_id == brand_id)
         for column, value in (("status", flt.status), ("category", flt.category),
                               ("priority", flt.priority), ("channel", flt.channel),
-                              ("customer_id", flt.customer_id)):
+                              ("customer_id", flt.customer_id), ("assignee_id", flt.assignee_id)):
             if value is not None:
                 q = q.where(c[column] == value)
         if flt.created_from is not None:
@@ -271,6 +271,35 @@ class TicketRepository(_Repo):
         if before_id is not None:
             q = q.where(c.id < before_id)
         return self.session.scalars(q.order_by(c.id.desc()).limit(limit)).all()
+
+    def count(self, brand_id: int, flt: TicketFilter) -> int:
+        c = t.tickets.c
+        q = sa.select(sa.func.count()).select_from(t.tickets).where(c.brand_id == brand_id)
+        if flt.created_from is not None:
+            q = q.where(c.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            q = q.where(c.created_at < flt.created_to)
+        if flt.status is not None:
+            q = q.where(c.status == flt.status)
+        return int(self._core(q).scalar_one())
+
+    # --- photos and documents on a request ---
+    def add_attachment(self, ticket_id: int, filename: str, content_type: str, data: bytes, sha256: str,
+                       at: datetime, by: str) -> int:
+        return int(self._core(sa.insert(t.ticket_attachments).values(
+            ticket_id=ticket_id, filename=filename, content_type=content_type, size=len(data), sha256=sha256,
+            data=data, added_at=at, added_by=by).returning(t.ticket_attachments.c.id)).scalar_one())
+
+    def attachments(self, ticket_id: int) -> Sequence[Any]:
+        """The request's attachments without their bytes, oldest first."""
+        c = t.ticket_attachments.c
+        return self._core(sa.select(c.id, c.filename, c.content_type, c.size, c.sha256, c.added_at, c.added_by)
+                          .where(c.ticket_id == ticket_id).order_by(c.id)).all()
+
+    def attachment(self, ticket_id: int, attachment_id: int) -> Any:
+        c = t.ticket_attachments.c
+        return self._core(sa.select(t.ticket_attachments).where(
+            c.ticket_id == ticket_id, c.id == attachment_id)).first()
 
     def events(self, ticket_id: int) -> Sequence[TicketEvent]:
         return self.session.scalars(sa.select(TicketEvent).where(t.ticket_events.c.ticket_id == ticket_id)

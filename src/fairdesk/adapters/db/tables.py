@@ -139,6 +139,7 @@ tickets = sa.Table(
     sa.Index("ix_tickets_brand_id_id", "brand_id", "id"),
     sa.Index("ix_tickets_brand_status_id", "brand_id", "status", "id"),
     sa.Index("ix_tickets_customer_id_id", "customer_id", "id"),
+    sa.Index("ix_tickets_assignee_id_id", "assignee_id", "id"),  # an agent's own queue
 )
 
 ticket_events = sa.Table(
@@ -812,6 +813,45 @@ credit_scores = sa.Table(
     sa.Column("priors", sa.Text(), nullable=False),  # JSON
     sa.Column("parts", sa.Text(), nullable=False),  # JSON
     sa.UniqueConstraint("brand_id", "scope", "period", name="uq_credit_scores_brand_scope_period"),
+)
+
+ticket_attachments = sa.Table(
+    "ticket_attachments", metadata, _id(),
+    _fk("ticket_id", "tickets.id", index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+)
+
+# --- long-running work started from a page (imports, exports, reports), run by the worker --------------------
+
+runs = sa.Table(
+    "runs", metadata, _id(),
+    _fk("brand_id", "brands.id"),
+    _fk("user_id", "users.id"),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("params", sa.Text(), nullable=False, server_default="{}"),  # JSON
+    sa.Column("input", sa.LargeBinary(), nullable=True),  # the uploaded file, dropped once the run ends
+    sa.Column("status", sa.String(8), nullable=False),  # queued | running | done | failed
+    sa.Column("phase", sa.String(16), nullable=False, server_default=""),
+    sa.Column("total", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("done", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("result", sa.Text(), nullable=True),  # JSON
+    sa.Column("output", sa.LargeBinary(), nullable=True),
+    sa.Column("output_name", sa.String(200), nullable=True),
+    sa.Column("output_type", sa.String(100), nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_runs_status_created", "status", "created_at"),
+    sa.Index("ix_runs_brand_user", "brand_id", "user_id"),
 )
 
 _started = False

@@ -47,6 +47,7 @@ class SqlUnitOfWork:
         self.jobs = work.JobRepository(s)
         self.surveys = work.SurveyRepository(s)
         self.tasks = work.TaskRepository(s)
+        self.runs = work.RunRepository(s)
         self.technicians = field.TechnicianRepository(s)
         self.appointments = field.AppointmentRepository(s)
         self.stock = field.StockRepository(s)

@@ -20,6 +20,7 @@ from fairdesk.adapters.db import tables as t
 __all__ = [
     "JobRepository",
     "OutboxRepository",
+    "RunRepository",
     "SlaTimerRepository",
     "SurveyRepository",
     "TaskRepository",
@@ -245,3 +246,60 @@ class TaskRepository(_Core):
                        .values(status="done", done_at=at, done_by=by, note=note))
         return bool(done.rowcount)
 
+
+
+class RunRepository(_Core):
+    """Long-running work started from a page: queued by the web process, claimed and run by a worker, its
+    progress written in short transactions of its own so the page can read it while the work goes on."""
+
+    _LIST = (t.runs.c.id, t.runs.c.brand_id, t.runs.c.user_id, t.runs.c.kind, t.runs.c.params, t.runs.c.status,
+             t.runs.c.phase, t.runs.c.total, t.runs.c.done, t.runs.c.result, t.runs.c.output_name,
+             t.runs.c.output_type, t.runs.c.error, t.runs.c.attempts, t.runs.c.created_at, t.runs.c.started_at,
+             t.runs.c.finished_at)
+
+    def add(self, brand_id: int, user_id: int, kind: str, params: str, data: bytes | None, at: datetime) -> int:
+        return int(self._x(sa.insert(t.runs).values(
+            brand_id=brand_id, user_id=user_id, kind=kind, params=params, input=data, status="queued",
+            created_at=at).returning(t.runs.c.id)).scalar_one())
+
+    def get(self, brand_id: int, run_id: int) -> Any:
+        """The run without its input and output bytes."""
+        c = t.runs.c
+        return self._x(sa.select(*self._LIST).where(c.id == run_id, c.brand_id == brand_id)).first()
+
+    def recent(self, brand_id: int, user_id: int | None, limit: int) -> Sequence[Any]:
+        c = t.runs.c
+        q = sa.select(*self._LIST).where(c.brand_id == brand_id)
+        if user_id is not None:
+            q = q.where(c.user_id == user_id)
+        return self._x(q.order_by(c.id.desc()).limit(limit)).all()
+
+    def claim(self, now: datetime, lease_until: datetime) -> Any:
+        """The oldest queued run, or a running one whose worker's lease ran out (the worker died), taken by
+        this worker with a lease; None when there is nothing to do."""
+        c = t.runs.c
+        row = self._x(self._claimable(sa.select(c.id).where(sa.or_(
+            c.status == "queued", sa.and_(c.status == "running", c.lease_until < now)))
+            .order_by(c.id).limit(1))).first()
+        if row is None:
+            return None
+        self._x(sa.update(t.runs).where(c.id == row.id).values(
+            status="running", started_at=now, lease_until=lease_until, attempts=c.attempts + 1, done=0))
+        return self._x(sa.select(t.runs).where(c.id == row.id)).first()
+
+    def progress(self, run_id: int, phase: str, done: int, total: int, lease_until: datetime) -> None:
+        self._x(sa.update(t.runs).where(t.runs.c.id == run_id).values(
+            phase=phase, done=done, total=total, lease_until=lease_until))
+
+    def finish(self, run_id: int, status: str, at: datetime, *, result: str | None = None,
+               output: bytes | None = None, output_name: str | None = None, output_type: str | None = None,
+               error: str | None = None) -> None:
+        """The run ends: its result or error kept, its uploaded input dropped."""
+        self._x(sa.update(t.runs).where(t.runs.c.id == run_id).values(
+            status=status, finished_at=at, lease_until=None, result=result, output=output, output_name=output_name,
+            output_type=output_type, error=error[:500] if error else None, input=None))
+
+    def output(self, brand_id: int, run_id: int) -> Any:
+        c = t.runs.c
+        return self._x(sa.select(c.id, c.user_id, c.output, c.output_name, c.output_type).where(
+            c.id == run_id, c.brand_id == brand_id, c.status == "done")).first()

@@ -904,7 +904,8 @@ def worker(once: Annotated[bool, typer.Option("--once", help="Run one cycle and 
                settings.worker_lease_s)
     if once:
         result = w.run_once()
-        typer.echo(json.dumps({"sla": vars(result["sla"]), "outbox": vars(result["outbox"]), "jobs": result["jobs"]},
+        typer.echo(json.dumps({"sla": vars(result["sla"]), "outbox": vars(result["outbox"]), "jobs": result["jobs"],
+                               "runs": result["runs"]},
                               ensure_ascii=False))
         return
     for sig in (signal.SIGTERM, signal.SIGINT):
