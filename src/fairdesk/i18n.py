@@ -163,6 +163,14 @@ PROBLEM_TITLES: dict[str, tuple[str, str]] = {
     "complaint.action": ("未知的投诉操作", "Unknown complaint action"),
     "complaint.status": ("投诉状态无效", "Unknown complaint status"),
     "complaint.attachment_type": ("附件类型不支持", "Unsupported attachment type"),
+    "ticket.attachment_type": ("附件类型不支持", "Unsupported attachment type"),
+    "ticket.attachment_too_large": ("附件过大", "Attachment too large"),
+    "ticket.attachments_full": ("附件数量已达上限", "Too many attachments"),
+    "ticket.attachment_not_found": ("附件不存在", "No such attachment"),
+    "run.kind": ("不支持的后台任务", "Unknown kind of run"),
+    "run.days": ("导出期间不支持", "Unsupported export period"),
+    "run.not_found": ("后台任务不存在", "No such run"),
+    "run.no_output": ("该任务没有生成文件", "This run made no file"),
     "complaint.attachment_too_large": ("附件过大", "Attachment too large"),
     "complaint.attachments_full": ("附件数量已达上限", "Too many attachments"),
     "complaint.attachment_not_found": ("附件不存在", "Attachment not found"),
@@ -598,6 +606,8 @@ UI: dict[str, str] = {
     'Download': '下载',
     'scores stored': '个评分已保存',
     'Finished': '完成于',
+    'Photos of the fault (optional, up to 3, each at most 5 MB)': '故障照片（选填，最多 3 张，每张不超过 5 MB）',
+    'Photos and documents': '照片与文件',
 }
 
 

@@ -69,3 +69,46 @@ def test_a_customer_downloads_their_evidence(client: TestClient, seed: Seed) -> 
     assert bundle["customer_id"] == seed.alice and bundle["entries"]
     assert client.get("/my/evidence.pdf").content.startswith(b"%PDF")
     assert client.get("/my/evidence.exe").status_code == 404
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_repair_report_carries_photos_checked_before_anything_is_opened(client: TestClient, seed: Seed,
+                                                                          wired: App) -> None:
+    make_field(wired, seed)
+    login(client, "alice", "alice-password")
+    form = client.get("/my/repair")
+    assert 'enctype="multipart/form-data"' in form.text and 'name="photos"' in form.text
+    fields = {"category": "repair", "subject": "箱门变形", "unit_id": str(seed.alice_unit),
+              "address": "福建省漳州市漳浦县府前街18号", "csrf": csrf_of(form.text)}
+    before = len(client.get("/api/v1/tickets", headers=seed.auth("manager_a")).json()["items"])
+    fake = client.post("/my/repair", data=fields, files=[("photos", ("door.png", b"<svg onload=alert(1)>",
+                                                                     "image/png"))])
+    assert fake.status_code == 422 and "附件类型不支持" in fake.text
+    assert len(client.get("/api/v1/tickets", headers=seed.auth("manager_a")).json()["items"]) == before
+    four = [("photos", (f"p{i}.png", PNG, "image/png")) for i in range(4)]
+    assert client.post("/my/repair", data=fields, files=four).status_code == 422
+    sent = client.post("/my/repair", data=fields, follow_redirects=False,
+                       files=[("photos", ("门.png", PNG, "image/png"))])
+    assert sent.status_code == 303
+    ticket_id = int(re.search(r"/my/tickets/(\d+)/visit", sent.headers["location"]).group(1))
+    page = client.get(f"/tickets/{ticket_id}")
+    src = re.search(r'<img src="(/tickets/\d+/attachments/\d+)" alt="门.png"', page.text).group(1)
+    photo = client.get(src)
+    assert photo.content == PNG and photo.headers["content-type"] == "image/png"
+    assert photo.headers["x-content-type-options"] == "nosniff"
+    listed = client.get(f"/api/v1/tickets/{ticket_id}/attachments", headers=seed.auth("agent_a")).json()
+    assert [(a["filename"], a["size"]) for a in listed] == [("门.png", len(PNG))]
+    added = client.post(f"/tickets/{ticket_id}/attach", data={"csrf": csrf_of(page.text)},
+                        files={"photo": ("invoice.pdf", b"%PDF-1.4 receipt", "application/pdf")}, follow_redirects=True)
+    assert "invoice.pdf" in added.text
+    assert client.get(f"/api/v1{src}", headers=seed.auth("bob")).status_code == 404  # another customer
+    assert client.get(f"/api/v1{src}", headers=seed.auth("agent_a")).content == PNG
+    assert client.get(f"/api/v1/tickets/{ticket_id}/attachments", headers=seed.auth("bob")).status_code == 404
+    big = client.post(f"/api/v1/tickets/{ticket_id}/attachments", content=PNG + b"\x00" * (5 * 2**20),
+                      headers=seed.auth("alice") | {"Content-Type": "image/png"})
+    assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+    with wired.uows(readonly=True) as uow:
+        kinds = [e.kind for e in uow.evidence.entries(seed.brand_a, customer_id=seed.alice)]
+    assert kinds.count("ticket.attachment") == 2

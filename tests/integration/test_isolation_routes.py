@@ -61,6 +61,9 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
         "category": "refund", "request": "退款", "facts": "取消服务后三十天仍未退款"}).json()
     attachment = client.post(f"/api/v1/complaints/{complaint['id']}/attachments", content=b"%PDF-1.4 x",
                              headers=seed.auth("alice") | {"Content-Type": "application/pdf"}).json()
+    photo = client.post(f"/api/v1/tickets/{ticket['id']}/attachments", content=b"\x89PNG\r\n\x1a\n x",
+                        headers=seed.auth("alice") | {"Content-Type": "image/png"}).json()
+    assert photo["id"] == attachment["id"]  # one {attachment_id} serves both tables' routes
     third = customer_svc.create_customer(customer_svc.CreateCustomer(manager, "王五", ["13700001111"]),
                                          wired.uows(), wired.clock)
     other = client.post("/api/v1/complaints", headers=seed.auth("agent_a"), json={

@@ -185,7 +185,7 @@ def create_app(wired: App) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, uploads=(
         (re.compile(r"/api/v1/(complaints|tickets)/\d+/attachments"), MAX_ATTACHMENT),
         # pages: a photo from a phone camera is 2-5 MB; a repair report takes up to three
-        (re.compile(r"/(my/)?complaints(/\d+/attach)?"), MAX_ATTACHMENT + 64 * 1024),
+        (re.compile(r"/(my/)?complaints(/\d+/attach)?|/tickets/\d+/attach"), MAX_ATTACHMENT + 64 * 1024),
         (re.compile(r"/my/repair"), 3 * MAX_ATTACHMENT + 64 * 1024),
         (re.compile(r"/api/v1/imports/\w+|/runs/import"), MAX_IMPORT + 64 * 1024)))
     app.add_middleware(RateLimit, settings=settings)

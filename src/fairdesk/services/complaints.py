@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from importlib.resources import files
+from importlib import resources
 from typing import Any
 
 from fairdesk.adapters.holidays import is_workday
+from fairdesk.domain import files
 from fairdesk.domain.channels import normalize_phone
 from fairdesk.domain.complaints import (
     DEFAULT_TERMS,
@@ -76,16 +77,15 @@ __all__ = [
 HANDLERS = (Role.AGENT, Role.MANAGER)
 READERS = (Role.AGENT, Role.MANAGER, Role.AUDITOR)
 #: Accepted evidence: photos and PDFs, recognised by their first bytes (the declared type must agree).
-ATTACHMENT_TYPES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
-                    "image/webp": (b"RIFF",), "application/pdf": (b"%PDF-",)}
-MAX_ATTACHMENT = 5 * 1024 * 1024
+ATTACHMENT_TYPES = files.TYPES
+MAX_ATTACHMENT = files.MAX_BYTES
 MAX_ATTACHMENTS = 10
 MIN_FACTS = 10  # characters: "坏了" is not a statement of facts
 
 
 @cache
 def _next_steps_table() -> dict[str, Any]:
-    return tomllib.loads(files("fairdesk.data").joinpath("escalation.toml").read_text("utf-8"))
+    return tomllib.loads(resources.files("fairdesk.data").joinpath("escalation.toml").read_text("utf-8"))
 
 
 def _calendar(uow: UnitOfWork, brand_id: int) -> frozenset[Any]:
@@ -455,17 +455,7 @@ def handle(uows: UowFactory, actor: Actor, complaint_id: int, action: str, clock
 
 def check_attachment(content_type: str, data: bytes) -> str:
     """The attachment's type, once its first bytes agree with it and its size is allowed; refused otherwise."""
-    content_type = content_type.split(";")[0].strip().lower()
-    if content_type not in ATTACHMENT_TYPES:
-        raise InvalidInput("complaint.attachment_type", "attach photos (JPEG, PNG, WebP) or PDF documents",
-                           field="content_type")
-    if len(data) > MAX_ATTACHMENT:
-        raise InvalidInput("complaint.attachment_too_large", f"an attachment is at most {MAX_ATTACHMENT // 2**20} MB")
-    if not data or not data.startswith(ATTACHMENT_TYPES[content_type]) or (
-            content_type == "image/webp" and data[8:12] != b"WEBP"):
-        raise InvalidInput("complaint.attachment_type", f"the file is not a {content_type} file",
-                           field="content_type")
-    return content_type
+    return files.check_file(content_type, data, "complaint")
 
 
 def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: str, content_type: str,
@@ -473,7 +463,7 @@ def add_attachment(uows: UowFactory, actor: Actor, complaint_id: int, filename: 
     with uows() as uow:
         c = _access(uow, actor, complaint_id, for_update=True)  # first: a stranger learns nothing from the checks
         content_type = check_attachment(content_type, data)
-        name = clean_text(filename or "attachment", "filename", 200).replace("/", "_").replace("\\", "_")
+        name = files.safe_name(filename)
         digest = hashlib.sha256(data).hexdigest()
         if not actor.is_customer:
             require_role(actor, *HANDLERS, what="add evidence to complaints")

@@ -10,7 +10,8 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.domain import files
+from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import (
     Category,
@@ -32,7 +33,10 @@ __all__ = [
     "Comment",
     "MoveTicket",
     "OpenTicket",
+    "add_attachment",
     "assign_ticket",
+    "attachment",
+    "attachments",
     "comment_ticket",
     "get_ticket",
     "list_tickets",
@@ -43,6 +47,8 @@ __all__ = [
 
 MAX_PAGE = 200
 MAX_IDEMPOTENCY_KEY = 255
+#: Photos (or PDFs) on one request: what the customer shows of the fault, what the technician shows of the fix.
+MAX_ATTACHMENTS = 10
 
 
 @dataclass(frozen=True)
@@ -231,3 +237,47 @@ def assign_ticket(actor: Actor, ticket_id: int, user_id: int | None, note: str, 
                         {"number": ticket.number, "assignee": user_id, "by": actor.describe()}, clock)
         uow.commit()
     return ticket
+
+
+# --- photos and documents on a request ------------------------------------------------------------------------
+
+def check_attachment(content_type: str, data: bytes) -> str:
+    return files.check_file(content_type, data, "ticket")
+
+
+def add_attachment(uows: UowFactory, actor: Actor, ticket_id: int, filename: str, content_type: str,
+                   data: bytes, clock: Clock) -> dict[str, object]:
+    """A photo of the fault (the customer) or of the work (staff), kept with its SHA-256 in the evidence log."""
+    with uows() as uow:
+        ticket = access_ticket(uow, actor, ticket_id, for_update=True)  # first: a stranger learns nothing
+        if actor.read_only:
+            raise Forbidden("access.role", f"a {actor.role.value} may not add photos")
+        content_type = check_attachment(content_type, data)
+        if ticket.status in (Status.CLOSED, Status.CANCELLED):
+            raise Conflict("ticket.closed", "the request is closed")
+        if len(uow.tickets.attachments(ticket.id)) >= MAX_ATTACHMENTS:
+            raise InvalidInput("ticket.attachments_full", f"a request holds at most {MAX_ATTACHMENTS} attachments")
+        name, digest, now = files.safe_name(filename), hashlib.sha256(data).hexdigest(), clock.now()
+        aid = uow.tickets.add_attachment(ticket.id, name, content_type, data, digest, now, actor.describe())
+        evidence.record(uow, ticket.brand_id, "ticket.attachment", f"ticket:{ticket.id}", ticket.customer_id,
+                        {"number": ticket.number, "filename": name, "content_type": content_type, "size": len(data),
+                         "sha256": digest, "by": actor.describe()}, clock)
+        uow.commit()
+    return {"id": aid, "filename": name, "content_type": content_type, "size": len(data), "sha256": digest}
+
+
+def attachments(uow: UnitOfWork, actor: Actor, ticket_id: int) -> list[dict[str, object]]:
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        return [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+                 "sha256": a.sha256, "added_at": a.added_at, "added_by": a.added_by}
+                for a in uow.tickets.attachments(ticket.id)]
+
+
+def attachment(uow: UnitOfWork, actor: Actor, ticket_id: int, attachment_id: int) -> object:
+    with uow:
+        access_ticket(uow, actor, ticket_id)
+        row = uow.tickets.attachment(ticket_id, attachment_id)
+    if row is None:
+        raise NotFound("ticket.attachment_not_found", f"no attachment {attachment_id}")
+    return row

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from fairdesk.adapters import killbill
 from fairdesk.adapters.clause_rules import default_rules
 from fairdesk.adapters.regions_data import default_resolver
-from fairdesk.domain import clauses
+from fairdesk.domain import clauses, files
 from fairdesk.domain.channels import ChannelKind
 from fairdesk.domain.contact import Conversation
 from fairdesk.domain.errors import InvalidInput, NotFound
@@ -594,6 +596,36 @@ def get_ticket_by_number(number: Annotated[str, Path(max_length=32)], actor: Act
 @router.get("/tickets/{ticket_id}", tags=["tickets"])
 def get_ticket(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> TicketOut:
     return TicketOut.of(ticket_svc.get_ticket(app.uows(readonly=True), actor, ticket_id), actor, app.clock.tz)
+
+
+@router.post("/tickets/{ticket_id}/attachments", tags=["tickets"], status_code=status.HTTP_201_CREATED,
+             openapi_extra={"requestBody": {"content": {
+                 t: {"schema": {"type": "string", "format": "binary"}} for t in files.TYPES}, "required": True}})
+async def add_ticket_attachment(ticket_id: IdPath, request: Request, actor: ActorDep, app: AppDep,
+                                filename: Annotated[str, Query(min_length=1, max_length=200)] = "photo",
+                                content_type: Annotated[str, Header(max_length=100)] = "") -> dict[str, Any]:
+    """A photo of the fault or of the work (JPEG, PNG, WebP) or a PDF, at most 5 MB, as the request body."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > files.MAX_BYTES:
+            raise InvalidInput("ticket.attachment_too_large", "an attachment is at most 5 MB")
+    return await run_in_threadpool(ticket_svc.add_attachment, app.uows, actor, ticket_id, filename, content_type,
+                                   bytes(data), app.clock)
+
+
+@router.get("/tickets/{ticket_id}/attachments", tags=["tickets"])
+def ticket_attachments(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> list[dict[str, Any]]:
+    """The request's photos and documents (without their bytes), with their SHA-256."""
+    return [a | {"added_at": a["added_at"].astimezone(app.clock.tz).isoformat()}
+            for a in ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)]
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}", tags=["tickets"], response_class=Response)
+def ticket_attachment(ticket_id: IdPath, attachment_id: IdPath, actor: ActorDep, app: AppDep) -> Response:
+    row = ticket_svc.attachment(app.uows(readonly=True), actor, ticket_id, attachment_id)
+    return Response(row.data, media_type=row.content_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}"})
 
 
 @router.get("/tickets/{ticket_id}/events", tags=["tickets"])

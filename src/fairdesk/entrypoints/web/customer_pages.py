@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from fairdesk.adapters.regions_data import default_resolver
-from fairdesk.domain.errors import DomainError
-from fairdesk.domain.tickets import Category, Channel
+from fairdesk.bootstrap import App
+from fairdesk.domain.errors import DomainError, InvalidInput
+from fairdesk.domain.files import MAX_BYTES as MAX_ATTACHMENT
+from fairdesk.domain.people import Actor
+from fairdesk.domain.tickets import Category, Channel, Ticket
 from fairdesk.entrypoints.api.problems import request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
 from fairdesk.services import contact as contact_svc
@@ -46,23 +50,46 @@ def resolve_address(request: Request, actor: PageActor,
                   typed=bool(address.strip()))
 
 
+#: Photos on one repair report (each at most 5 MB).
+MAX_PHOTOS = 3
+
+
 @router.post("/my/repair", response_class=HTMLResponse)
-def repair_submit(request: Request, actor: PageActor, category: Annotated[Category, Form()],
-                  subject: Annotated[str, Form(max_length=200)], address: Annotated[str, Form(max_length=300)],
-                  unit_id: Annotated[str, Form(max_length=20)] = "",
-                  description: Annotated[str, Form(max_length=10_000)] = "", csrf: Csrf = "") -> Response:
+async def repair_submit(request: Request, actor: PageActor, category: Annotated[Category, Form()],
+                        subject: Annotated[str, Form(max_length=200)], address: Annotated[str, Form(max_length=300)],
+                        unit_id: Annotated[str, Form(max_length=20)] = "",
+                        description: Annotated[str, Form(max_length=10_000)] = "", csrf: Csrf = "",
+                        photos: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """The request, with up to three photos of the fault. The photos are checked first: a refused one opens
+    no request, so the customer can fix it and send the same form again."""
     app = _app(request)
     try:
         _check_csrf(request, csrf)
-        found = default_resolver().resolve(address)
-        added = customer_svc.add_address(app.uows(), actor, actor.customer_id, address,
-                                         found.adcode if found.adcode else None)
-        ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
-            actor, actor.customer_id, Channel.WEB, category, subject, description,
-            unit_id=int(unit_id) if unit_id.isdigit() else None, address_id=added.id), app.uows, app.clock)
+        chosen = [p for p in photos or [] if p.filename]
+        if len(chosen) > MAX_PHOTOS:
+            raise InvalidInput("ticket.attachments_full", f"send at most {MAX_PHOTOS} photos with a report")
+        files = []
+        for photo in chosen:
+            data = await photo.read(MAX_ATTACHMENT + 1)
+            files.append((photo.filename or "", ticket_svc.check_attachment(photo.content_type or "", data), data))
+        ticket = await run_in_threadpool(_open_repair, app, actor, category, subject, address, unit_id, description)
+        for name, content_type, data in files:
+            await run_in_threadpool(ticket_svc.add_attachment, app.uows, actor, ticket.id, name, content_type, data,
+                                    app.clock)
     except DomainError as exc:
         return _error_page(request, exc)
     return RedirectResponse(f"/my/tickets/{ticket.id}/visit", status_code=303)
+
+
+def _open_repair(app: App, actor: Actor, category: Category, subject: str, address: str, unit_id: str,
+                 description: str) -> Ticket:
+    found = default_resolver().resolve(address)
+    added = customer_svc.add_address(app.uows(), actor, actor.customer_id, address,
+                                     found.adcode if found.adcode else None)
+    ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
+        actor, actor.customer_id, Channel.WEB, category, subject, description,
+        unit_id=int(unit_id) if unit_id.isdigit() else None, address_id=added.id), app.uows, app.clock)
+    return ticket
 
 
 @router.get("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)

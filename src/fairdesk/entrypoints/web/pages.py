@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -280,8 +280,43 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
              if name in clocks and (name != "first_response" or actor.is_staff)]
     for name, _label in shown:
         clocks[name]["deadline_local"] = datetime.fromisoformat(clocks[name]["deadline"]).strftime("%Y-%m-%d %H:%M")
+    photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
     return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
-                  allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only)
+                  allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
+                  can_attach=not actor.read_only and ticket.status not in (Status.CLOSED, Status.CANCELLED))
+
+
+@router.get("/tickets/{ticket_id}/attachments/{attachment_id}")
+def ticket_attachment(request: Request, actor: PageActor, ticket_id: int, attachment_id: int) -> Response:
+    """A photo shown on the page (inline; the type was checked by its bytes when it came in)."""
+    from urllib.parse import quote
+
+    app = _app(request)
+    try:
+        row = ticket_svc.attachment(app.uows(readonly=True), actor, ticket_id, attachment_id)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return Response(row.data, media_type=row.content_type, headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename, safe='')}",
+        "Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/tickets/{ticket_id}/attach", response_class=HTMLResponse)
+async def ticket_attach(request: Request, actor: PageActor, ticket_id: int, photo: Annotated[UploadFile, File()],
+                        csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from fairdesk.domain.files import MAX_BYTES
+
+    app = _app(request)
+    try:
+        _check_csrf(request, csrf)
+        data = await photo.read(MAX_BYTES + 1)
+        await run_in_threadpool(ticket_svc.add_attachment, app.uows, actor, ticket_id, photo.filename or "",
+                                photo.content_type or "", data, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return RedirectResponse(f"/tickets/{ticket_id}#photos", status_code=303)
 
 
 @router.post("/tickets/{ticket_id}/move", response_class=HTMLResponse)
