@@ -608,6 +608,19 @@ UI: dict[str, str] = {
     'Finished': '完成于',
     'Photos of the fault (optional, up to 3, each at most 5 MB)': '故障照片（选填，最多 3 张，每张不超过 5 MB）',
     'Photos and documents': '照片与文件',
+    'SLA attainment': '时限达成率',
+    'Requests opened in the last': '最近',
+    'computed': '计算于',
+    'Met': '达成',
+    'Missed': '超时',
+    'Still running': '仍在计时',
+    'Attainment': '达成率',
+    'Not computed yet.': '尚未计算。',
+    'Recompute (in the background)': '重新计算（后台运行）',
+    'Steps to change a plan, by channel (median)': '各渠道变更服务计划所需步骤（中位数）',
+    'Leaving takes more steps than upgrading in': '以下渠道降级或取消比升级步骤更多',
+    'report.sla': '时限达成率报表',
+    'Assigned to me': '分配给我的',
 }
 
 

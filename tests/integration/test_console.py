@@ -53,3 +53,18 @@ def test_intent_hints_while_typing(client: TestClient, seed: Seed) -> None:
     client.cookies.clear()
     login(client, "alice", "alice-password")
     assert client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_the_console_lists_the_agents_own_open_requests(client: TestClient, seed: Seed) -> None:
+    from tests.integration.test_api_tickets import open_ticket
+
+    with_agent = seed.auth("manager_a")
+    ids = [open_ticket(client, seed, subject=f"回访 {i}").json()["id"] for i in range(3)]
+    me = client.get("/api/v1/me", headers=seed.auth("agent_a")).json()["user_id"]
+    for tid in ids[:2]:
+        assert client.put(f"/api/v1/tickets/{tid}/assignee", headers=with_agent,
+                          json={"assignee_id": me}).status_code == 200
+    client.post(f"/api/v1/tickets/{ids[1]}/transitions", headers=with_agent, json={"to": "cancelled"})
+    login(client, "agent_a", "agent_a-password")
+    mine = client.get("/console").text.split('id="my-queue"')[1].split("</ul>")[0]
+    assert "回访 0" in mine and "回访 1" not in mine and "回访 2" not in mine  # own and still open only

@@ -226,3 +226,35 @@ def test_the_worker_process_does_the_run_a_page_started(client: TestClient, wire
         stop(worker)
     r = run_svc.get_run(wired.uows, boss, wired.clock, run_id)
     assert r["status"] == "done" and r["result"]["imported"] == ROWS
+
+
+def test_sla_attainment_counts_every_clock_as_each_requests_page_shows_it(
+        client: TestClient, wired: App, seed: Seed, f: Field) -> None:
+    from fairdesk.services import sla
+    from fairdesk.services import tickets as ticket_svc
+
+    boss = _manager(wired, seed)
+    ids = [open_ticket(client, seed, subject=f"时限 {i}").json()["id"] for i in range(4)]
+    wired.clock.advance(minutes=20)
+    client.post(f"/api/v1/tickets/{ids[0]}/comments", headers=seed.auth("agent_a"), json={"text": "已联系客户"})
+    client.post(f"/api/v1/tickets/{ids[1]}/transitions", headers=seed.auth("agent_a"), json={"to": "triaged"})
+    wired.clock.advance(days=4)  # the others' first response is long overdue; resolutions still run
+    run_id = run_svc.start(wired.uows, boss, wired.clock, "report.sla", {"days": 30})
+    run_svc.run_next(wired.uows, wired.clock)
+    report = run_svc.get_run(wired.uows, boss, wired.clock, run_id)["result"]
+    expected: dict[str, dict[str, int]] = {}
+    for tk in ticket_svc.list_tickets(wired.uows(readonly=True), boss, ticket_svc.TicketFilter(), limit=100):
+        _, _, clocks = sla.ticket_with_clocks(wired.uows(readonly=True), boss, tk.id, wired.clock)
+        for name, c in clocks.items():
+            if name in ("ticket_id", "policy"):
+                continue
+            outcome = "missed" if c["breached"] else "met" if c["met"] else "running"
+            expected.setdefault(name, {"met": 0, "missed": 0, "running": 0})[outcome] += 1
+    assert {k: {o: v[o] for o in ("met", "missed", "running")} for k, v in report["clocks"].items()} == expected
+    first = report["clocks"]["first_response"]
+    assert first["met"] == 2 and first["missed"] == 3 and first["rate"] == 0.4  # make_field's request too
+    assert report["tickets"] == 5 and report["by_category"]["repair"]["first_response"]["missed"] >= 1
+    login(client, "boss", "boss-password")
+    page = client.get("/dashboard")
+    assert "时限达成率" in page.text and "<strong>40.0%</strong>" in page.text
+    assert 'value="report.sla"' in page.text  # and it can be recomputed from there

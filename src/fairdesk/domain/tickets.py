@@ -126,6 +126,7 @@ class TicketFilter:
     channel: Channel | None = None
     customer_id: int | None = None
     assignee_id: int | None = None
+    open_only: bool = False  # only requests still being worked on (OPEN_STATUSES)
     created_from: datetime | None = None
     created_to: datetime | None = None
 

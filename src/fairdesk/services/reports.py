@@ -1,5 +1,6 @@
-"""The manager's dashboard in one read: volumes, missed targets, satisfaction, fairness, the credit score,
-the network's coverage and parts to reorder — every figure from the same services the API publishes."""
+"""The manager's dashboard in one read: volumes, SLA attainment (the latest background report), missed
+targets, satisfaction, fairness, the credit score, the network's coverage and parts to reorder — every figure
+from the same services the API publishes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from fairdesk.adapters.regions_data import default_points
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import Resolver
-from fairdesk.services import complaints, contact, credit, network, parts, surveys
+from fairdesk.services import complaints, contact, credit, network, parts, runs, surveys
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UowFactory
@@ -42,8 +43,12 @@ def dashboard(uows: UowFactory, actor: Actor, clock: Clock, resolver: Resolver) 
         "missed_targets": {name: {"tickets": n, "share": round(n / opened, 3) if opened else None}
                            for name, n in sorted(breaches.items())},
         "surveys": surveys.report(uows(readonly=True), actor, "brand"),
+        "sla": runs.latest_report(uows, actor, "report.sla"),
         "fairness": {"flag": fair["flag"], "time_to_human": fair["time_to_human_by_intent"],
-                     "slower_than_upgrade": fair["slower_than_upgrade"]},
+                     "slower_than_upgrade": fair["slower_than_upgrade"],
+                     "steps_by_channel": fair["plan_changes"]["steps_by_channel"],
+                     "more_steps_than_upgrade": fair["plan_changes"]["more_steps_than_upgrade"],
+                     "completed_at_first_contact": fair["plan_changes"]["completed_at_first_contact"]},
         "credit": credit.show(uows, brand.code, clock),
         "complaints": complaints.statistics_for(uows, brand.code, clock, DAYS),
         "coverage": {

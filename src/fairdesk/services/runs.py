@@ -26,7 +26,7 @@ import structlog
 from fairdesk.domain.errors import DomainError, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import TicketFilter
-from fairdesk.services import credit, identity, imports
+from fairdesk.services import credit, identity, imports, sla
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UowFactory
@@ -41,7 +41,7 @@ CHUNK = 200
 EXPORT_PAGE = 1000
 EXPORT_DAYS = (7, 30, 90, 365)
 LEASE_S = 120
-KINDS = (*(f"import.{k}" for k in imports.KINDS), "export.tickets", "report.credit")
+KINDS = (*(f"import.{k}" for k in imports.KINDS), "export.tickets", "report.credit", "report.sla")
 #: Whether the page has to show the progress again: how often (seconds) at most a run writes it.
 PROGRESS_EVERY_S = 0.25
 
@@ -51,8 +51,9 @@ def _require(actor: Actor, kind: str) -> None:
     recomputation for managers."""
     if kind.startswith("import."):
         imports.require_importer(actor, kind.removeprefix("import."))
-    elif kind == "export.tickets":
-        require_role(actor, Role.MANAGER, Role.AUDITOR, what="export requests")
+    elif kind in ("export.tickets", "report.sla"):
+        require_role(actor, Role.MANAGER, Role.AUDITOR, what="export requests" if kind == "export.tickets"
+                     else "read SLA attainment")
     elif kind == "report.credit":
         require_role(actor, Role.MANAGER, what="recompute scores")
     else:
@@ -69,7 +70,7 @@ def start(uows: UowFactory, actor: Actor, clock: Clock, kind: str, params: dict[
             raise InvalidInput("import.empty", "choose a file to import", field="file")
         imports.read_table(data)  # refused now if unreadable, empty, too big or too long
         params = {"partial": bool(params.get("partial")), "filename": str(params.get("filename", ""))[:200]}
-    elif kind == "export.tickets":
+    elif kind in ("export.tickets", "report.sla"):
         days = params.get("days", 30)
         if days not in EXPORT_DAYS:
             raise InvalidInput("run.days", f"export the last {', '.join(map(str, EXPORT_DAYS))} days", field="days")
@@ -208,6 +209,20 @@ def _export(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Pr
                 f"requests-{days}d-{stamp}.csv", "text/csv; charset=utf-8")
 
 
+def _sla(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Progress) -> Done:
+    """SLA attainment over the period: every request's clocks replayed from its history."""
+    days = json.loads(run.params)["days"]
+    progress("computing", 0, 0, now=True)
+    return Done(sla.attainment(uows, actor, clock, days, lambda done, total: progress("computing", done, total)))
+
+
+def latest_report(uows: UowFactory, actor: Actor, kind: str) -> dict[str, Any] | None:
+    """The newest finished report of a kind for the actor's brand (the dashboard shows it)."""
+    with uows(readonly=True) as uow:
+        row = uow.runs.latest_done(actor.brand_id, kind)
+    return json.loads(row.result) if row is not None and row.result else None
+
+
 def _credit(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Progress) -> Done:
     progress("computing", 0, 1, now=True)
     stored = credit.recompute(uows, actor, clock)
@@ -215,7 +230,8 @@ def _credit(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Pr
 
 
 RUNNERS: dict[str, Callable[[UowFactory, Clock, Actor, Any, Progress], Done]] = {
-    **{f"import.{k}": _import for k in imports.KINDS}, "export.tickets": _export, "report.credit": _credit}
+    **{f"import.{k}": _import for k in imports.KINDS}, "export.tickets": _export, "report.credit": _credit,
+    "report.sla": _sla}
 
 
 def run_next(uows: UowFactory, clock: Clock) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fairdesk.adapters.holidays import is_workday
@@ -32,7 +32,7 @@ from fairdesk.domain.sla import (
     pauses_from,
 )
 from fairdesk.domain.text import clean_text
-from fairdesk.domain.tickets import Category, EventKind, Priority, Status, Ticket, TicketEvent
+from fairdesk.domain.tickets import Category, EventKind, Priority, Status, Ticket, TicketEvent, TicketFilter
 from fairdesk.services import notify
 from fairdesk.services.access import access_handler, access_ticket, require_role
 from fairdesk.services.clock import Clock
@@ -268,6 +268,58 @@ def ticket_with_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Cl
                      "breached": state.breached, "paused": state.paused,
                      "met": state.stopped and not state.breached}
     return ticket, events, out
+
+
+# --- attainment: how many requests met each target --------------------------------------------------------
+
+ATTAINMENT_PAGE = 500
+
+
+def attainment(uows: UowFactory, actor: Actor, clock_: Clock, days: int,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Of the requests opened in the last ``days`` days, how many met each target, missed it, or still run —
+    each request's clocks replayed from its history under its policy, exactly as its page shows them. The
+    rate counts decided clocks only (met / (met + missed)); running ones are reported beside it."""
+    require_role(actor, Role.MANAGER, Role.AUDITOR, what="read SLA attainment")
+    now = clock_.now()
+    flt = TicketFilter(created_from=now - timedelta(days=days))
+    blank = {"met": 0, "missed": 0, "running": 0}
+    totals: dict[str, dict[str, int]] = {}
+    by_category: dict[str, dict[str, dict[str, int]]] = {}
+    policies: dict[tuple[Category, Priority], Policy] = {}
+    with uows(readonly=True) as uow:
+        total = uow.tickets.count(actor.brand_id, flt)
+    done, before = 0, None
+    while True:
+        with uows(readonly=True) as uow:
+            page = uow.tickets.page(actor.brand_id, flt, before_id=before, limit=ATTAINMENT_PAGE)
+            events = uow.tickets.events_of([tk.id for tk in page])
+            for tk in page:
+                key = (tk.category, tk.priority)
+                if key not in policies:
+                    policies[key] = load_policy(uow, actor.brand_id, tk.category, tk.priority, clock_)
+        for tk in page:
+            policy = policies[(tk.category, tk.priority)]
+            for name, c in _clocks(tk, events[tk.id], policy, now).items():
+                state = _state(c, policy, now)
+                outcome = "missed" if state.breached else "met" if state.stopped else "running"
+                totals.setdefault(name, dict(blank))[outcome] += 1
+                by_category.setdefault(tk.category.value, {}).setdefault(name, dict(blank))[outcome] += 1
+        done += len(page)
+        if progress:
+            progress(done, max(total, done))
+        if len(page) < ATTAINMENT_PAGE:
+            break
+        before = page[-1].id
+
+    def rated(counts: dict[str, int]) -> dict[str, Any]:
+        decided = counts["met"] + counts["missed"]
+        return counts | {"rate": round(counts["met"] / decided, 4) if decided else None}
+
+    return {"days": days, "tickets": done, "computed_at": now.astimezone(clock_.tz).isoformat(timespec="seconds"),
+            "clocks": {name: rated(c) for name, c in sorted(totals.items())},
+            "by_category": {cat: {name: rated(c) for name, c in sorted(v.items())}
+                            for cat, v in sorted(by_category.items())}}
 
 
 # --- the sweep ------------------------------------------------------------------------------------------

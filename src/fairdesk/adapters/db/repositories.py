@@ -264,6 +264,8 @@ class TicketRepository(_Repo):
                               ("customer_id", flt.customer_id), ("assignee_id", flt.assignee_id)):
             if value is not None:
                 q = q.where(c[column] == value)
+        if flt.open_only:
+            q = q.where(c.status.in_(sorted(OPEN_STATUSES)))
         if flt.created_from is not None:
             q = q.where(c.created_at >= flt.created_from)
         if flt.created_to is not None:
@@ -300,6 +302,16 @@ class TicketRepository(_Repo):
         c = t.ticket_attachments.c
         return self._core(sa.select(t.ticket_attachments).where(
             c.ticket_id == ticket_id, c.id == attachment_id)).first()
+
+    def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """The events of many tickets in one query, each ticket's in order."""
+        out: dict[int, list[TicketEvent]] = {i: [] for i in ticket_ids}
+        if ticket_ids:
+            c = t.ticket_events.c
+            for e in self.session.scalars(sa.select(TicketEvent).where(c.ticket_id.in_(list(ticket_ids)))
+                                          .order_by(c.ticket_id, c.id)):
+                out[e.ticket_id].append(e)
+        return out
 
     def events(self, ticket_id: int) -> Sequence[TicketEvent]:
         return self.session.scalars(sa.select(TicketEvent).where(t.ticket_events.c.ticket_id == ticket_id)

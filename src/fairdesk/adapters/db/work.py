@@ -299,6 +299,11 @@ class RunRepository(_Core):
             status=status, finished_at=at, lease_until=None, result=result, output=output, output_name=output_name,
             output_type=output_type, error=error[:500] if error else None, input=None))
 
+    def latest_done(self, brand_id: int, kind: str) -> Any:
+        c = t.runs.c
+        return self._x(sa.select(c.id, c.result, c.finished_at).where(
+            c.brand_id == brand_id, c.kind == kind, c.status == "done").order_by(c.id.desc()).limit(1)).first()
+
     def output(self, brand_id: int, run_id: int) -> Any:
         c = t.runs.c
         return self._x(sa.select(c.id, c.user_id, c.output, c.output_name, c.output_type).where(

@@ -57,12 +57,14 @@ def console(request: Request, actor: PageActor, phone: Annotated[str | None, Que
     try:
         if phone:
             callers = _callers(request, actor, phone)
-        mine = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(status=Status.NEW), limit=20)
+        queue = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(status=Status.NEW), limit=20)
+        mine = ticket_svc.list_tickets(app.uows(readonly=True), actor,
+                                       TicketFilter(assignee_id=actor.user_id, open_only=True), limit=20)
     except DomainError as exc:
         if not isinstance(exc, InvalidInput):
             return _error_page(request, exc)
-        error, mine = exc.detail, []
-    return render(request, "console.html", phone=phone or "", callers=callers, error=error, queue=mine,
+        error, queue, mine = exc.detail, [], []
+    return render(request, "console.html", phone=phone or "", callers=callers, error=error, queue=queue, mine=mine,
                   categories=list(Category), priorities=list(Priority), key=secrets.token_urlsafe(12))
 
 
