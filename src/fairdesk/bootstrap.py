@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from fairdesk.adapters.db.engine import Engines, make_engines
 from fairdesk.adapters.db.uow import UnitOfWorkFactory
 from fairdesk.adapters.transports import Transport
 from fairdesk.config import Settings
-from fairdesk.services.clock import Clock, SystemClock
+from fairdesk.services.clock import Clock, ShiftedClock, SystemClock
 
 __all__ = ["App", "bootstrap"]
 
@@ -56,4 +57,7 @@ class App:
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
-    return App(settings=settings, clock=clock or SystemClock(settings.tz))
+    if clock is None:
+        offset = settings.demo_clock_offset_s
+        clock = ShiftedClock(timedelta(seconds=offset), settings.tz) if offset else SystemClock(settings.tz)
+    return App(settings=settings, clock=clock)

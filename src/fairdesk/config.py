@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     worker_poll_s: float = 1.0
     #: How long a worker holds a message it is sending before another worker may take it over.
     worker_lease_s: int = 120
+    #: Demo only: the clock runs this many seconds ahead of (or, negative, behind) real time, in every process
+    #: of the demo alike (`fairdesk demo --at`), to rehearse a given moment of a working day.
+    demo_clock_offset_s: float = 0.0
 
     @field_validator("rate_limit_login", "rate_limit_public", "rate_limit_intake")
     @classmethod
@@ -92,6 +95,12 @@ class Settings(BaseSettings):
         if v.startswith("postgresql://"):
             v = "postgresql+psycopg://" + v.removeprefix("postgresql://")
         return v
+
+    @model_validator(mode="after")
+    def _shifted_clock_only_in_demo(self) -> Settings:
+        if self.demo_clock_offset_s and not self.demo:
+            raise ValueError("FAIRDESK_DEMO_CLOCK_OFFSET_S is for `fairdesk demo` only: production runs on real time")
+        return self
 
     @model_validator(mode="after")
     def _secret_required(self) -> Settings:

@@ -19,6 +19,10 @@ import httpx
 import pytest
 
 CHROMIUM = os.environ.get("FAIRDESK_CHROMIUM", "/usr/bin/chromium")
+#: The demo's clock starts at 07:00 on a working Wednesday and runs on: the technician can check in to the first
+#: visit (08:30) and both of the outlet's technicians work that day, whenever and wherever the tests run.
+DEMO_AT = "2026-12-02T07:00:00+08:00"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -54,8 +58,8 @@ def server(demo_dir: Path) -> Iterator[str]:
     # and then blocks every process writing to it (the worker stopped delivering SMS mid-session that way).
     log_path = demo_dir / "demo.log"
     log_file = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(demo_dir),
-                             "--port", str(port)], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(demo_dir), "--port", str(port),
+                             "--at", DEMO_AT], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -96,3 +100,25 @@ def page(browser, server: str):  # type: ignore[no-untyped-def]
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's violations of axe-core's WCAG 2 A/AA rules and best practices, moderate or worse, as readable
+    lines. The context must bypass the CSP (our pages allow only our own scripts; axe is the test's)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag',
+                                                     values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}});
+        return r.violations.filter(v => ['moderate', 'serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+    return list(found)

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import shot
-
-
-def login(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+from tests.e2e.conftest import login, shot
 
 
 def test_an_agent_moves_a_ticket_and_sees_it_in_the_history(page) -> None:  # type: ignore[no-untyped-def]
@@ -162,39 +155,56 @@ def test_anyone_reads_a_brands_credit_score_and_its_method(page) -> None:  # typ
     shot(page, "public-credit-method")
 
 
-def _first_visit(demo_dir) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    """The demo's booked repair: its local day and visit id (read from the demo's own database)."""
+def _visit(demo_dir, index: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """One of the demo technician's booked visits (0: the 08:30 repair, 1: the 10:30 maintenance): its local day
+    and id, read from the demo's own database."""
     import sqlite3
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     with sqlite3.connect(demo_dir / "fairdesk-demo.db") as db:
-        starts, visit_id = db.execute("SELECT starts_at, id FROM appointments ORDER BY id LIMIT 1").fetchone()
+        starts, visit_id = db.execute("SELECT starts_at, id FROM appointments ORDER BY id LIMIT 1 OFFSET ?",
+                                      (index,)).fetchone()
     at = datetime.fromisoformat(str(starts)).replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     return at.date().isoformat(), visit_id
 
 
-def test_the_technician_sees_the_job_with_a_map_link_on_a_phone(browser, server, demo_dir) -> None:  # type: ignore[no-untyped-def]
-    day, visit_id = _first_visit(demo_dir)
+def test_the_technician_checks_in_and_out_with_parts_and_sign_off_on_a_phone(browser, server, demo_dir) -> None:  # type: ignore[no-untyped-def]
+    day, visit_id = _visit(demo_dir, 0)
     context = browser.new_context(base_url=server, viewport={"width": 375, "height": 740}, locale="zh-CN")
     page = context.new_page()
     login(page, "technician", "demo-technician")
-    page.goto(f"/my-day?day={day}")
+    page.get_by_role("link", name="我的今天").click()
     job = page.locator(f"#visit-{visit_id}")
-    assert job.count() == 1 and "uri.amap.com" in job.locator("a.map").get_attribute("href")
-    assert job.get_by_role("button", name="到达签到").is_visible()
+    assert day in page.locator("h1").inner_text() and "08:30" in job.locator("h2").inner_text()
+    assert "uri.amap.com" in job.locator("a.map").get_attribute("href")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "technician-my-day-375")
+    clicks = 0
+    job.get_by_role("button", name="到达签到").click()
+    clicks += 1
+    job = page.locator(f"#visit-{visit_id}")
+    assert job.locator(".status").inner_text() == "已到达"
+    job.get_by_label("完成的工作").fill("更换密码面板，测试开关锁 10 次正常")
+    assert "PANEL-3050" in job.get_by_label(re.compile("使用的配件")).input_value()  # the reserved part, filled in
+    job.get_by_label("客户签收姓名").fill("张伟")
+    shot(page, "technician-check-out-375")
+    job.get_by_role("button", name="完工签出").click()
+    clicks += 1
+    job = page.locator(f"#visit-{visit_id}")
+    assert "更换密码面板" in job.inner_text() and job.get_by_role("button").count() == 0
+    assert clicks == 2
+    shot(page, "technician-done-375")
     context.close()
 
 
 def test_a_dispatcher_reassigns_the_demo_visit_in_two_clicks(page, demo_dir) -> None:  # type: ignore[no-untyped-def]
-    day, visit_id = _first_visit(demo_dir)
+    day, visit_id = _visit(demo_dir, 1)
     login(page, "dispatcher", "demo-dispatcher")
     page.goto(f"/dispatch?day={day}")
     assert "派工看板" in page.locator("h1").inner_text()
     row = page.locator(f"#visit-{visit_id}")
-    assert "PANEL-3050" in row.inner_text()  # the part held for it
+    assert "BAT-AA" in row.inner_text()  # the parts held for it
     shot(page, "dispatcher-board")
     clicks = 0
     assert "陈师傅" in row.locator("xpath=ancestor::section[1]//h2").inner_text()

@@ -177,6 +177,20 @@ def test_same_idempotency_key_returns_the_same_visit(wired: App, f: Field) -> No
     assert stock_of(wired, f)[("VAN-WANG", "BAT-AA")] == (40, 2)
 
 
+def test_a_plain_part_wanted_four_times_is_one_reservation_of_four_and_cancel_gives_back_four(
+        wired: App, seed: Seed, f: Field) -> None:
+    """Regression: a plain part with qty 4 was held as four reservations of 4 each (16 on paper), so giving
+    them back — a cancel, or a new technician on the visit — over-released and was refused."""
+    v = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket, parts=(dispatch.PartRequest("BAT-AA", 4),)),
+                      wired.uows, wired.clock)
+    assert [(p["sku"], p["qty"], p["status"]) for p in v["parts"]] == [("BAT-AA", 4, "held")]
+    assert stock_of(wired, f)[("VAN-WANG", "BAT-AA")] == (40, 4)
+    cancelled = dispatch.cancel(f.dispatcher, v["id"], "客户改约", wired.uows(), wired.clock)
+    assert [(p["qty"], p["status"]) for p in cancelled["parts"]] == [(4, "released")]
+    assert stock_of(wired, f)[("VAN-WANG", "BAT-AA")] == (40, 0)
+    assert parts.verify(wired.uows(readonly=True), f.manager)["ok"]
+
+
 def test_reschedule_moves_the_slots_and_cancel_frees_time_and_parts(wired: App, seed: Seed, f: Field) -> None:
     v = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket, at(25, 9), at(25, 11),
                                        parts=(dispatch.PartRequest("LOCK-3050"),)), wired.uows, wired.clock)

@@ -26,6 +26,20 @@ class TestSettings:
     def test_demo_mode_runs_without_a_secret(self) -> None:
         assert load_settings(demo=True, secret_key="").demo
 
+    def test_a_shifted_clock_runs_only_in_the_demo(self) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from fairdesk.bootstrap import bootstrap
+        from fairdesk.services.clock import ShiftedClock, SystemClock
+
+        with pytest.raises(SettingsError, match="demo"):
+            load_settings(secret_key="x" * 40, demo_clock_offset_s=3600)
+        wired = bootstrap(load_settings(demo=True, demo_clock_offset_s=-86_400, database_url="sqlite://"))
+        assert isinstance(wired.clock, ShiftedClock)
+        behind = datetime.now(UTC) - wired.clock.now()
+        assert timedelta(hours=23, minutes=59) < behind < timedelta(days=1, minutes=1)
+        assert isinstance(bootstrap(load_settings(demo=True, database_url="sqlite://")).clock, SystemClock)
+
     def test_defaults_are_shanghai_time_chinese_and_a_local_sqlite_file(self) -> None:
         s = load_settings(demo=True)
         assert (s.timezone, s.language) == ("Asia/Shanghai", "zh-CN")

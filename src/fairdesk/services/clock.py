@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["SHANGHAI", "Clock", "SystemClock"]
+__all__ = ["SHANGHAI", "Clock", "ShiftedClock", "SystemClock"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,3 +27,15 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class ShiftedClock:
+    """Real time moved by a fixed offset, for a demo set at another moment (`fairdesk demo --at`); it runs on
+    like the real clock."""
+
+    def __init__(self, offset: timedelta, tz: ZoneInfo = SHANGHAI) -> None:
+        self.tz = tz
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset

@@ -708,6 +708,7 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
             "id": v.id, "ticket_id": v.ticket_id, "number": numbers[v.ticket_id], "status": v.status,
             "starts_at": _iso(v.starts_at, clock), "ends_at": _iso(v.ends_at, clock),
             "window": f"{v.starts_at.astimezone(tz):%H:%M}-{v.ends_at.astimezone(tz):%H:%M}",
+            "work_done": v.work_done,
             "parts": [{"sku": p.sku, "qty": p.qty, "status": p.status, "location": p.location, "serial": p.serial}
                       for p in held.get(v.id, [])]})
     return [{**r.technician, "visits": r.visits, "load": sum(1 for v in r.visits if v["status"] in LOADED)}

@@ -230,8 +230,9 @@ def reserve(uow: UnitOfWork, brand_id: int, part: Part, qty: int, locations: Seq
                   ticket_id=ticket_id)
         except Conflict:
             continue
-        items: list[Any] = [None] * qty if not part.serialized else [uow.stock.take_serial(loc.id, part.id)
-                                                                     for _ in range(qty)]
+        # A plain part is one reservation of ``qty``; a serial-numbered part is one reservation per piece.
+        items: list[Any] = [None] if not part.serialized else [uow.stock.take_serial(loc.id, part.id)
+                                                               for _ in range(qty)]
         for item in items:
             if item is not None:
                 uow.stock.move_serial(item.id, status="reserved", location_id=loc.id, expect="in_stock")

@@ -53,6 +53,7 @@ _TICKETS = [
     (4, Category.CONSULTATION, Priority.NORMAL, "应急钥匙丢失如何补办", [Status.RESOLVED, Status.CLOSED]),
     (0, Category.REPAIR, Priority.NORMAL, "更换电池后仍提示低电量", [Status.TRIAGED, Status.IN_PROGRESS,
                                                             Status.RESOLVED]),
+    (0, Category.MAINTENANCE, Priority.NORMAL, "年度保养：检查锁具、更换电池", [Status.TRIAGED]),  # booked below
 ]
 
 
@@ -272,6 +273,13 @@ def load_demo(wired: App) -> bool:
     # The first repair: booked in one call, with the part the agent expects to need reserved.
     dispatch_svc.book(dispatch_svc.Booking(Actor(brand.id, Role.DISPATCHER, label="dispatcher:dispatcher"),
                                            opened[0].id, parts=(dispatch_svc.PartRequest("PANEL-3050"),)),
+                      uows, clock)
+    # The demo technician's second job that day: the first customer asked for the technician they know.
+    dispatcher = Actor(brand.id, Role.DISPATCHER, label="dispatcher:dispatcher")
+    with uows(readonly=True) as uow:
+        technician_id = uow.users.by_username("technician").id
+    dispatch_svc.book(dispatch_svc.Booking(dispatcher, opened[-1].id, technician_id=technician_id,
+                                           reason="客户指定熟悉的师傅", parts=(dispatch_svc.PartRequest("BAT-AA", 4),)),
                       uows, clock)
     load_demo_complaints(wired, brand.id, [c.id for c, _ in customers],
                          {1: opened[1].id})

@@ -140,11 +140,25 @@ def demo(port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
          host: Annotated[str, typer.Option()] = "127.0.0.1",
          directory: Annotated[Path, typer.Option("--dir", help="Where the demo database lives.")] = Path("."),
          no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the demo data.")] = False,
+         at: Annotated[str | None, typer.Option(
+             "--at", help="Run the demo's clock from this moment (ISO 8601; without an offset, Asia/Shanghai), "
+                          "e.g. 2026-12-02T07:00 to rehearse a working morning.")] = None,
          ) -> None:
     """Create a SQLite demo database with a demo brand, users for every role and tickets, then serve it."""
     from fairdesk.adapters.db.migrate import upgrade
     from fairdesk.entrypoints.cli.demo_data import DEMO_PASSWORDS, load_demo
 
+    if at is not None:
+        from datetime import UTC, datetime
+
+        from fairdesk.services.clock import SHANGHAI
+
+        try:
+            start = datetime.fromisoformat(at)
+        except ValueError:
+            fail(f"--at: {at!r} is not an ISO 8601 date and time, e.g. 2026-12-02T07:00")
+        start = start if start.tzinfo else start.replace(tzinfo=SHANGHAI)
+        os.environ["FAIRDESK_DEMO_CLOCK_OFFSET_S"] = str((start - datetime.now(UTC)).total_seconds())
     directory.mkdir(parents=True, exist_ok=True)
     db_path = (directory / "fairdesk-demo.db").resolve()
     secret_file = directory / ".fairdesk-demo-secret"
