@@ -72,6 +72,31 @@ def _clicks_to(page, subscription_choice: str) -> int:  # type: ignore[no-untype
     return clicks
 
 
+def _tab_to(page, locator, limit: int = 80) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until the element has the keyboard focus (a keyboard-only user's way there)."""
+    target = locator.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("t => document.activeElement === t", target):
+            return
+    raise AssertionError("the element cannot be reached with the Tab key")
+
+
+def _keys_to(page, subscription_choice: str) -> int:  # type: ignore[no-untyped-def]
+    """The same two steps with the keyboard alone: Tab to the choice, Enter; Tab to the button, Enter."""
+    presses = 0
+    page.goto("/my/plans")
+    _tab_to(page, page.get_by_role("link", name=re.compile(subscription_choice)).first)
+    page.keyboard.press("Enter")
+    presses += 1
+    page.wait_for_selector("#effective-at")
+    _tab_to(page, page.get_by_role("button", name="继续我的变更"))
+    page.keyboard.press("Enter")
+    presses += 1
+    page.wait_for_selector("#receipt")
+    return presses
+
+
 def test_upgrade_downgrade_and_cancel_take_the_same_number_of_clicks(page) -> None:  # type: ignore[no-untyped-def]
     login(page, "customer", "demo-customer")
     page.wait_for_url("**/my")
@@ -84,7 +109,7 @@ def test_upgrade_downgrade_and_cancel_take_the_same_number_of_clicks(page) -> No
     shot(page, "customer-my-plans")
     upgrade = _clicks_to(page, "尊享版")
     shot(page, "customer-plan-receipt")
-    downgrade = _clicks_to(page, "基础版")
+    downgrade = _keys_to(page, "基础版")  # and a keyboard-only customer gets there in as many steps
     cancel = _clicks_to(page, "取消本计划")
     assert upgrade == downgrade == cancel == 2
 
@@ -230,6 +255,13 @@ def test_a_manager_reads_the_dashboard_charts(page) -> None:  # type: ignore[no-
         page.wait_for_selector(f"#chart-{chart}[data-ready='1'] svg", timeout=15_000)
     assert int(page.locator("#kpi-opened").inner_text()) > 0
     assert page.locator("#chart-coverage svg path").count() > 300  # one dot per county
+    for _ in range(30):  # the demo's worker computes the first attainment report as it starts
+        if page.locator("#sla-attainment").count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+        page.wait_for_selector("#chart-coverage[data-ready='1'] svg", timeout=15_000)
+    assert re.search(r"\d+\.\d%|—", page.locator("#sla-attainment tbody").inner_text())
     shot(page, "manager-dashboard")
 
 
@@ -240,7 +272,7 @@ def test_an_agent_takes_a_call_in_one_screen_with_an_intent_hint(page) -> None: 
     page.get_by_label("来电号码").fill("13800138000")
     page.get_by_role("button", name="查询").click()
     clicks += 1
-    assert "张伟" in page.locator("#new-ticket").inner_text()
+    assert "张伟" in page.locator("#new-ticket").inner_text() and page.locator("#my-queue").is_visible()
     page.get_by_label("主题").fill("我要退订延保服务")
     page.wait_for_selector("#intent-hint strong", timeout=10_000)
     assert "不得劝阻" in page.locator("#intent-hint").inner_text()
@@ -264,6 +296,9 @@ def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, serv
     clicks += 1
     page.get_by_label("出了什么问题").fill("指纹识别经常失败")
     page.wait_for_selector("#resolved:has-text('漳浦县')", timeout=10_000)  # the address, resolved as typed
+    photo = page.screenshot(clip={"x": 0, "y": 0, "width": 120, "height": 90})  # a real PNG, as a camera would give
+    page.get_by_label(re.compile("故障照片")).set_input_files(
+        files=[{"name": "fault.png", "mimeType": "image/png", "buffer": photo}])
     shot(page, "customer-repair-375")
     page.get_by_role("button", name="下一步：选择上门时间").click()
     clicks += 1
@@ -273,6 +308,12 @@ def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, serv
     assert "您的上门预约" in page.locator("#visit").inner_text() and clicks == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "customer-visit-375")
+    page.get_by_role("link", name=re.compile(r"AG-\d{8}-\d{6}")).first.click()  # the request: photo, deadlines
+    img = page.locator("#photos img")
+    img.wait_for()
+    assert img.get_attribute("alt") == "fault.png" and img.evaluate("i => i.complete && i.naturalWidth") == 120
+    assert "工作小时" in page.locator("#resolution-due").inner_text()  # the deadline, counting down
+    shot(page, "customer-request-375")
     context.close()
 
 
@@ -290,3 +331,51 @@ def test_a_person_is_one_click_away_in_the_chat_on_a_phone(browser, server) -> N
     assert status in ("人工服务中", "等待人工")  # the demo's agent takes it, or it waits in the published queue
     shot(page, "customer-chat-375")
     context.close()
+
+
+def _technicians_csv(n: int) -> bytes:
+    rows = ["username,display_name,outlet_code,weekdays,shifts"]
+    rows += [f"import-{i:04d},导入师傅{i},AG-002,1-5,08:30-12:30" for i in range(n)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_a_manager_imports_technicians_and_watches_the_progress(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "manager", "demo-manager")
+    clicks = 0
+    page.get_by_role("link", name="导入与导出").click()
+    clicks += 1
+    page.select_option("#import-kind", "technicians")
+    page.get_by_label(re.compile("文件（CSV")).set_input_files(
+        files=[{"name": "技师名单.csv", "mimeType": "text/csv", "buffer": _technicians_csv(1500)}])
+    clicks += 1
+    shot(page, "manager-runs")
+    page.get_by_role("button", name="开始导入").click()
+    clicks += 1
+    page.wait_for_url("**/runs/*")
+    seen = []
+    for _ in range(240):  # htmx refreshes the status every second until the run ends
+        status = page.locator("#run-status").get_attribute("data-status")
+        if not seen or seen[-1] != status:
+            seen.append(status)
+            if status == "running":
+                shot(page, "manager-import-progress")
+        if status in ("done", "failed"):
+            break
+        page.wait_for_timeout(250)
+    assert seen[0] in ("queued", "running") and seen[-1] == "done", seen
+    assert page.locator("#run-summary").inner_text() == "已导入 1500 / 1500 行" and clicks == 3
+    shot(page, "manager-import-done")
+
+
+def test_a_manager_exports_the_requests_from_the_dashboard(page) -> None:  # type: ignore[no-untyped-def]
+    login(page, "manager", "demo-manager")
+    page.goto("/dashboard")
+    page.get_by_role("button", name="导出服务单（CSV）").click()
+    page.wait_for_url("**/runs/*")
+    link = page.locator("#run-download")
+    link.wait_for(timeout=60_000)  # appears when the worker has written the file
+    with page.expect_download() as download:
+        link.click()
+    data = open(download.value.path(), "rb").read()  # noqa: SIM115 - read once in a test
+    assert data.startswith("\ufeffnumber,created_at".encode()) and data.count(b"\nAG-") >= 6
+    shot(page, "manager-export-done")

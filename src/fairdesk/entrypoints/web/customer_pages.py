@@ -104,7 +104,19 @@ def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         ticket = ticket_svc.get_ticket(app.uows(readonly=True), actor, ticket_id)
     except DomainError as exc:
         return _error_page(request, exc)
-    return render(request, "visit.html", ticket=ticket, active=active, windows=windows[:30], visits=visits)
+    # Grouped by day on the page; the day as the customer reads it ("12月3日 周四" / "Thu 3 Dec").
+    shown = [w | {"day": _day_label(w["starts_at"], request_language(request))} for w in windows[:30]]
+    return render(request, "visit.html", ticket=ticket, active=active, windows=shown, visits=visits)
+
+
+_WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def _day_label(starts_at: str, lang: str) -> str:
+    d = datetime.fromisoformat(starts_at)
+    if lang == "zh-CN":
+        return f"{d.month}月{d.day}日 周{_WEEKDAYS['zh-CN'][d.weekday()]}"
+    return f"{_WEEKDAYS['en'][d.weekday()]} {d.day} {d:%b}"
 
 
 @router.post("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)
