@@ -621,6 +621,8 @@ UI: dict[str, str] = {
     'Leaving takes more steps than upgrading in': '以下渠道降级或取消比升级步骤更多',
     'report.sla': '时限达成率报表',
     'Assigned to me': '分配给我的',
+    'How did we do? Your rating counts towards the published service-credit score.': '服务怎么样？您的评价计入公开的服务信用评分。',  # noqa: E501
+    'Rate this service': '评价本次服务',
 }
 
 

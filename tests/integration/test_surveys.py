@@ -147,6 +147,32 @@ def test_the_survey_page_takes_an_answer_once(client: TestClient, seed: Seed, wi
 
 
 
+def test_the_customer_rates_from_their_request_page_and_the_link_then_is_used(client: TestClient, seed: Seed,
+                                                                              wired: App) -> None:
+    from tests.integration.test_web import csrf_of, login
+
+    tid = resolve(client, seed)
+    token = token_sent(wired)
+    login(client, "alice", "alice-password")
+    page = client.get(f"/tickets/{tid}")
+    assert 'id="rate-link"' in page.text  # offered on the request while it waits
+    form = client.get(f"/my/tickets/{tid}/survey")
+    assert form.status_code == 200 and f'action="/my/tickets/{tid}/survey"' in form.text
+    assert client.post(f"/my/tickets/{tid}/survey", data={"csrf": csrf_of(form.text), "csat": "0"}).status_code == 422
+    done = client.post(f"/my/tickets/{tid}/survey", data={"csrf": csrf_of(form.text), "csat": "4", "nps": "8"})
+    assert done.status_code == 200 and "感谢您的评价" in done.text
+    assert 'id="rate-link"' not in client.get(f"/tickets/{tid}").text
+    assert client.get(f"/my/tickets/{tid}/survey").status_code == 410  # once, whichever way
+    assert answer(client, token).status_code == 410
+    with wired.engine.connect() as conn:
+        assert conn.execute(sa.select(t.surveys.c.csat, t.surveys.c.nps)).one() == (4, 8)
+    other = resolve(client, seed, customer_id=seed.bob)
+    assert client.get(f"/my/tickets/{other}/survey").status_code == 404  # not alice's request
+    client.cookies.clear()
+    login(client, "agent_a", "agent_a-password")
+    assert 'id="rate-link"' not in client.get(f"/tickets/{other}").text  # staff do not rate for the customer
+
+
 def test_the_worker_sends_each_renewal_reminder_once(client: TestClient, wired: App, clock: FrozenClock,
                                                      plans: Seed) -> None:  # noqa: F811 - the fixture
     """Renewal reminders (recorded by the renewal run) go out as SMS with the change-or-cancel link, once."""

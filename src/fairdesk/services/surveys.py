@@ -22,7 +22,7 @@ from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Channel, Ticket
 from fairdesk.services import evidence
-from fairdesk.services.access import require_role
+from fairdesk.services.access import access_ticket, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork
@@ -32,10 +32,12 @@ __all__ = [
     "LOW_CSAT",
     "LOW_NPS",
     "Answer",
+    "answer_for_ticket",
     "answer_survey",
     "finish_task",
     "list_tasks",
     "open_survey",
+    "pending_for_ticket",
     "report",
     "report_csv",
     "start_survey",
@@ -79,6 +81,10 @@ def _usable(uow: UnitOfWork, token: str, now: datetime, *, for_update: bool = Fa
     row = uow.surveys.by_token_hash(_hash(token), for_update=for_update) if 0 < len(token) <= 100 else None
     if row is None:
         raise NotFound("survey.not_found", "this survey link is not known")
+    return _open(row, now)
+
+
+def _open(row: Any, now: datetime) -> Any:
     if row.answered_at is not None:
         raise Gone("survey.used", "this survey was already answered; each link works once")
     if row.expires_at <= now:
@@ -116,33 +122,62 @@ class Answer:
 def answer_survey(uow: UnitOfWork, token: str, answer: Answer, clock: Clock, public_url: str = "") -> dict[str, Any]:
     """Store the answers once; a low score opens a follow-up task and tells the managers."""
     answer.validate()
+    with uow:
+        return _answer(uow, _usable(uow, token, clock.now(), for_update=True), answer, clock, public_url)
+
+
+def pending_for_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock) -> dict[str, Any] | None:
+    """The customer's own survey of this request while it can still be answered (their request page offers it
+    beside the SMS link); None otherwise."""
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        row = uow.surveys.for_ticket(ticket.id) if actor.is_customer else None
+        if row is None or row.answered_at is not None or row.expires_at <= clock.now():
+            return None
+        brand = uow.brands.get(ticket.brand_id)
+    return {"number": ticket.number, "subject": ticket.subject, "brand": brand.name,
+            "rate_technician": row.technician_id is not None,
+            "expires_at": row.expires_at.astimezone(clock.tz).isoformat()}
+
+
+def answer_for_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, answer: Answer, clock: Clock,
+                      public_url: str = "") -> dict[str, Any]:
+    """The same survey answered by the signed-in customer from their request page; once, like the link."""
+    answer.validate()
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        row = uow.surveys.for_ticket(ticket.id) if actor.is_customer else None
+        if row is None:
+            raise NotFound("survey.not_found", "this request has no survey")
+        return _answer(uow, _open(row, clock.now()), answer, clock, public_url)
+
+
+def _answer(uow: UnitOfWork, row: Any, answer: Answer, clock: Clock, public_url: str) -> dict[str, Any]:
     comment = clean_text(answer.comment, "comment", MAX_COMMENT, required=False)
     now = clock.now()
-    with uow:
-        row = _usable(uow, token, now, for_update=True)
-        if answer.technician_rating is not None and row.technician_id is None:
-            raise InvalidInput("survey.no_technician", "no technician visited on this request",
-                               field="technician_rating")
-        if not uow.surveys.answer(row.id, now, answer.csat, answer.nps, answer.technician_rating, comment):
-            raise Gone("survey.used", "this survey was already answered; each link works once")
-        ticket = uow.tickets.get(row.brand_id, row.ticket_id)
-        notifier = Notifier(uow, clock)
-        data = {"ticket_id": ticket.id, "number": ticket.number, "csat": answer.csat, "nps": answer.nps,
-                "technician_rating": answer.technician_rating, "comment": comment}
-        notifier.webhook(row.brand_id, "survey.answered", data)
-        task_id = None
-        if answer.csat <= LOW_CSAT or (answer.nps is not None and answer.nps <= LOW_NPS):
-            task_id = uow.tasks.add(row.brand_id, "survey.follow_up",
-                                    f"回访 {ticket.number}：满意度 {answer.csat}/5", now, ticket_id=ticket.id,
-                                    survey_id=row.id)
-            notifier.staff(row.brand_id, "survey_low_score", number=ticket.number, csat=answer.csat, nps=answer.nps,
-                           comment=comment, link=f"{public_url}/tickets/{ticket.id}")
-            notifier.webhook(row.brand_id, "survey.low_score", {**data, "task_id": task_id})
-        notifier.flush()
-        evidence.record(uow, row.brand_id, "survey.answered", f"ticket:{ticket.id}", row.customer_id,
-                        {"number": ticket.number, "csat": answer.csat, "nps": answer.nps,
-                         "technician_rating": answer.technician_rating}, clock)
-        uow.commit()
+    if answer.technician_rating is not None and row.technician_id is None:
+        raise InvalidInput("survey.no_technician", "no technician visited on this request",
+                           field="technician_rating")
+    if not uow.surveys.answer(row.id, now, answer.csat, answer.nps, answer.technician_rating, comment):
+        raise Gone("survey.used", "this survey was already answered; each link works once")
+    ticket = uow.tickets.get(row.brand_id, row.ticket_id)
+    notifier = Notifier(uow, clock)
+    data = {"ticket_id": ticket.id, "number": ticket.number, "csat": answer.csat, "nps": answer.nps,
+            "technician_rating": answer.technician_rating, "comment": comment}
+    notifier.webhook(row.brand_id, "survey.answered", data)
+    task_id = None
+    if answer.csat <= LOW_CSAT or (answer.nps is not None and answer.nps <= LOW_NPS):
+        task_id = uow.tasks.add(row.brand_id, "survey.follow_up",
+                                f"回访 {ticket.number}：满意度 {answer.csat}/5", now, ticket_id=ticket.id,
+                                survey_id=row.id)
+        notifier.staff(row.brand_id, "survey_low_score", number=ticket.number, csat=answer.csat, nps=answer.nps,
+                       comment=comment, link=f"{public_url}/tickets/{ticket.id}")
+        notifier.webhook(row.brand_id, "survey.low_score", {**data, "task_id": task_id})
+    notifier.flush()
+    evidence.record(uow, row.brand_id, "survey.answered", f"ticket:{ticket.id}", row.customer_id,
+                    {"number": ticket.number, "csat": answer.csat, "nps": answer.nps,
+                     "technician_rating": answer.technician_rating}, clock)
+    uow.commit()
     return {"ticket": ticket.number, "follow_up_task": task_id}
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from fairdesk.bootstrap import App
-from fairdesk.domain.errors import DomainError, Forbidden, TooManyRequests, Unauthenticated
+from fairdesk.domain.errors import DomainError, Forbidden, Gone, InvalidInput, TooManyRequests, Unauthenticated
 from fairdesk.domain.people import Actor
 from fairdesk.domain.tickets import Status, TicketFilter
 from fairdesk.entrypoints.api.problems import domain_status, request_language
@@ -181,6 +181,46 @@ def survey_submit(request: Request, token: Annotated[str, FastPath(max_length=10
     return render(request, "survey.html", survey=survey, token=token, done=True, error=None)
 
 
+@router.get("/my/tickets/{ticket_id}/survey", response_class=HTMLResponse)
+def my_survey_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
+    """The survey of the customer's own request, from their request page (the SMS link works as well)."""
+    from fairdesk.services import surveys as survey_svc
+
+    app = _app(request)
+    try:
+        survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    if survey is None:
+        return _error_page(request, DomainError("survey.used", "this request has no survey waiting"), 410)
+    return render(request, "survey.html", survey=survey, token="", action=f"/my/tickets/{ticket_id}/survey",
+                  done=False, error=None)
+
+
+@router.post("/my/tickets/{ticket_id}/survey", response_class=HTMLResponse)
+def my_survey_submit(request: Request, actor: PageActor, ticket_id: int, csrf: Annotated[str, Form()] = "",
+                     csat: Annotated[int | None, Form()] = None, nps: Annotated[int | None, Form()] = None,
+                     technician_rating: Annotated[int | None, Form()] = None,
+                     comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    from fairdesk.services import surveys as survey_svc
+
+    app = _app(request)
+    action = f"/my/tickets/{ticket_id}/survey"
+    try:
+        _check_csrf(request, csrf)
+        survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+        if survey is None:
+            raise Gone("survey.used", "this survey was already answered")
+        survey_svc.answer_for_ticket(app.uows(), actor, ticket_id, survey_svc.Answer(
+            csat or 0, nps, technician_rating, comment), app.clock, app.settings.public_url)
+    except InvalidInput as exc:
+        return render(request, "survey.html", status_code=422, survey=survey, token="", action=action, done=False,
+                      error=problem_title(exc.code, 422, request_language(request)))
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return render(request, "survey.html", survey=survey, token="", action=action, done=True, error=None)
+
+
 @router.get("/transparency/{brand_code}", response_class=HTMLResponse)
 def transparency_page(request: Request, brand_code: str) -> Response:
     """Public: the brand's routing policy rendered from the live configuration, and live figures."""
@@ -280,9 +320,13 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
              if name in clocks and (name != "first_response" or actor.is_staff)]
     for name, _label in shown:
         clocks[name]["deadline_local"] = datetime.fromisoformat(clocks[name]["deadline"]).strftime("%Y-%m-%d %H:%M")
+    from fairdesk.services import surveys as survey_svc
+
     photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
+    survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
     return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
+                  survey=survey,
                   can_attach=not actor.read_only and ticket.status not in (Status.CLOSED, Status.CANCELLED))
 
 
