@@ -623,6 +623,15 @@ UI: dict[str, str] = {
     'Assigned to me': '分配给我的',
     'How did we do? Your rating counts towards the published service-credit score.': '服务怎么样？您的评价计入公开的服务信用评分。',  # noqa: E501
     'Rate this service': '评价本次服务',
+    'Demo users': '演示账号',
+    'This is a demo: log in as any role to try its work.': '这是演示环境：可用任一角色登录，体验该角色的工作。',
+    'Role': '角色',
+    'role customer': '客户',
+    'role agent': '热线客服',
+    'role dispatcher': '调度员',
+    'role technician': '技师',
+    'role manager': '经理',
+    'role auditor': '审计员',
 }
 
 

@@ -9,7 +9,8 @@ from tests.e2e.conftest import login, shot
 
 def test_an_agent_moves_a_ticket_and_sees_it_in_the_history(page) -> None:  # type: ignore[no-untyped-def]
     login(page, "agent", "demo-agent")
-    page.wait_for_url("**/tickets")
+    page.wait_for_url("**/console")  # a hotline agent lands on the console
+    page.get_by_role("link", name="工单").click()
     shot(page, "agent-ticket-list")
     page.get_by_role("link", name=re.compile(r"AG-\d{8}-000003")).click()  # 新购保险柜上门安装固定, triaged
     assert page.locator("#ticket-status").inner_text() == "已受理"
@@ -36,7 +37,8 @@ def test_a_customer_sees_only_their_requests_on_a_phone(browser, server) -> None
 
 def test_the_language_switch_turns_the_shell_english(page) -> None:  # type: ignore[no-untyped-def]
     login(page, "manager", "demo-manager")
-    page.wait_for_url("**/tickets")
+    page.wait_for_url("**/dashboard")  # a manager lands on the dashboard
+    page.goto("/tickets")
     page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Tickets").is_visible()

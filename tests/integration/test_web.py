@@ -6,6 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
+from fairdesk.bootstrap import App, bootstrap
+from fairdesk.config import load_settings
+from fairdesk.domain.people import Role
 from tests.conftest import Seed
 from tests.integration.test_api_tickets import open_ticket
 
@@ -27,6 +30,30 @@ class TestLogin:
     def test_pages_need_a_login(self, client: TestClient, seed: Seed) -> None:
         r = client.get("/tickets", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/login"
+
+    def test_each_role_lands_on_its_main_page_and_only_the_demo_shows_its_users(
+            self, client: TestClient, seed: Seed, wired: App) -> None:
+        from fairdesk.entrypoints.app import create_app
+        from fairdesk.services import identity
+
+        for username, role, home in (("agent_a", None, "/console"), ("alice", None, "/my"),
+                                     ("tech", Role.TECHNICIAN, "/my-day"), ("disp", Role.DISPATCHER, "/dispatch"),
+                                     ("boss", Role.MANAGER, "/dashboard"), ("audit", Role.AUDITOR, "/dashboard")):
+            if role is not None:
+                identity.create_user(identity.CreateUser("angu", username, username, role, f"{username}-password"),
+                                     wired.uows(), wired.clock)
+            client.cookies.clear()
+            token = csrf_of(client.get("/login").text)
+            r = client.post("/login", data={"username": username, "password": f"{username}-password",
+                                            "csrf": token}, follow_redirects=False)
+            assert r.headers["location"] == home, username
+            assert client.get("/", follow_redirects=False).headers["location"] == home
+        assert 'id="demo-users"' not in client.get("/login").text  # a real installation shows no accounts
+        demo = bootstrap(load_settings(database_url=wired.settings.database_url, demo=True), clock=wired.clock)
+        with TestClient(create_app(demo)) as demo_client:
+            page = demo_client.get("/login").text
+        demo.dispose()
+        assert 'id="demo-users"' in page and "demo-technician" in page and "技师" in page
 
     def test_a_wrong_password_shows_an_error_in_chinese_by_default(self, client: TestClient, seed: Seed) -> None:
         token = csrf_of(client.get("/login").text)

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from fairdesk.bootstrap import App
 from fairdesk.domain.errors import DomainError, Forbidden, Gone, InvalidInput, TooManyRequests, Unauthenticated
-from fairdesk.domain.people import Actor
+from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Status, TicketFilter
 from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.i18n import LANGUAGES, problem_title, t
@@ -79,14 +79,33 @@ def _error_page(request: Request, exc: DomainError, status_code: int | None = No
                   title=problem_title(exc.code, status_code, lang), detail=exc.detail, code=exc.code)
 
 
+#: Where each role lands after logging in: the page of its main task.
+HOME = {Role.CUSTOMER: "/my", Role.AGENT: "/console", Role.DISPATCHER: "/dispatch", Role.TECHNICIAN: "/my-day",
+        Role.MANAGER: "/dashboard", Role.AUDITOR: "/dashboard"}
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse("/tickets" if request.session.get("uid") else "/login", status_code=303)
+    uid = request.session.get("uid")
+    user = None
+    if isinstance(uid, int):
+        with _app(request).uows(readonly=True) as uow:
+            user = uow.users.get(uid)
+    return RedirectResponse(HOME[user.role] if user and user.active else "/login", status_code=303)
+
+
+def _demo_users(request: Request) -> list[tuple[str, str, str]]:
+    """In `fairdesk demo` only: the demo's users, so a newcomer can try every role from the login page."""
+    if not _app(request).settings.demo:
+        return []
+    from fairdesk.entrypoints.cli.demo_data import DEMO_PASSWORDS
+
+    return [(role, username, password) for username, (role, password) in DEMO_PASSWORDS.items()]
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", error=None)
+    return render(request, "login.html", error=None, demo_users=_demo_users(request))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -99,14 +118,15 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     except (Unauthenticated, Forbidden, TooManyRequests) as exc:
         status = 401 if isinstance(exc, Unauthenticated) else 429 if isinstance(exc, TooManyRequests) else 403
         response = render(request, "login.html", status_code=status, username=username,
-                          error=problem_title(exc.code, status, request_language(request)))
+                          error=problem_title(exc.code, status, request_language(request)),
+                          demo_users=_demo_users(request))
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
     request.session.clear()
     request.session["uid"] = user.id
     request.session["csrf"] = secrets.token_urlsafe(24)
-    response = RedirectResponse("/my" if user.customer_id else "/tickets", status_code=303)
+    response = RedirectResponse(HOME[user.role], status_code=303)
     if "lang" not in request.cookies:
         response.set_cookie("lang", user.language, max_age=365 * 86400, samesite="lax")
     return response
