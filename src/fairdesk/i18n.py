@@ -632,6 +632,11 @@ UI: dict[str, str] = {
     'role technician': '技师',
     'role manager': '经理',
     'role auditor': '审计员',
+    'Changes and receipts': '变更记录与凭证',
+    'Receipt': '变更凭证',
+    'Change': '变更',
+    'Item': '项目',
+    'Amount': '金额',
 }
 
 

@@ -112,3 +112,25 @@ def test_a_repair_report_carries_photos_checked_before_anything_is_opened(client
     with wired.uows(readonly=True) as uow:
         kinds = [e.kind for e in uow.evidence.entries(seed.brand_a, customer_id=seed.alice)]
     assert kinds.count("ticket.attachment") == 2
+
+
+def test_every_plan_change_keeps_its_receipt_on_my_plans(client: TestClient, seed: Seed, wired: App) -> None:
+    from fairdesk.domain.people import Actor, Role
+    from fairdesk.services import plans as plans_svc
+    from tests.integration.test_plans_api import catalogue, change, subscribe
+
+    plans_svc.import_catalogue(Actor(seed.brand_a, Role.MANAGER, label="t"), catalogue(), wired.uows())
+    sub = subscribe(client, seed)["id"]
+    bobs = subscribe(client, seed, who="bob", customer_id=seed.bob)["id"]
+    bobs_change = change(client, seed, bobs, "plus", who="bob").json()["receipt"]["change_id"]
+    login(client, "alice", "alice-password")
+    preview = client.get(f"/my/plans/{sub}/change", params={"to": "plus"})
+    done = client.post(f"/my/plans/{sub}/change", data={"to": "plus", "csrf": csrf_of(preview.text)})
+    assert done.status_code == 200 and 'id="receipt"' in done.text
+    plans_page = client.get("/my/plans")
+    link = re.search(rf'href="(/my/plans/{sub}/receipts/\d+)"', plans_page.text).group(1)
+    assert "变更记录与凭证" in plans_page.text
+    again = client.get(link)
+    assert again.status_code == 200 and "变更凭证" in again.text and 'id="receipt-lines"' in again.text
+    assert re.search(r'id="receipt-net">¥-?\d+\.\d\d<', again.text)
+    assert client.get(f"/my/plans/{bobs}/receipts/{bobs_change}").status_code == 404  # not hers

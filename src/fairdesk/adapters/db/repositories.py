@@ -446,6 +446,17 @@ class PlanRepository(_Repo):
     def add_change(self, **values: object) -> int:
         return int(self._core(sa.insert(t.plan_changes).values(**values).returning(t.plan_changes.c.id)).scalar_one())
 
+    def changes_of(self, brand_id: int, subscription_ids: Sequence[int]) -> dict[int, list[Any]]:
+        """Each subscription's confirmed changes, newest first (a preview is not a change)."""
+        out: dict[int, list[Any]] = {i: [] for i in subscription_ids}
+        if subscription_ids:
+            c = t.plan_changes.c
+            for r in self._core(sa.select(c.id, c.subscription_id, c.from_plan, c.to_plan, c.kind, c.submitted_at,
+                                          c.effective_at, c.net).where(
+                    c.brand_id == brand_id, c.subscription_id.in_(list(subscription_ids))).order_by(c.id.desc())):
+                out[r.subscription_id].append(r)
+        return out
+
     def change(self, brand_id: int, subscription_id: int, change_id: int) -> Any:
         c = t.plan_changes.c
         return self._core(sa.select(t.plan_changes).where(c.id == change_id, c.brand_id == brand_id,

@@ -282,13 +282,31 @@ def my_plans(request: Request, actor: PageActor) -> Response:
     with _app(request).uows(readonly=True) as uow:
         subs = uow.plans.subscriptions_of(actor.brand_id, actor.customer_id)
         cat = uow.plans.catalogue(actor.brand_id)
+        changes = uow.plans.changes_of(actor.brand_id, [sub.id for sub in subs])
     rows = []
     for sub in subs:
         plan = cat.plans[sub.plan_code]
         family = cat.families[plan.family]
         others = [p for p in cat.plans.values() if p.family == plan.family and p.code != plan.code and not p.retired]
-        rows.append({"sub": sub, "plan": plan, "family": family, "others": sorted(others, key=lambda p: p.price)})
+        rows.append({"sub": sub, "plan": plan, "family": family, "others": sorted(others, key=lambda p: p.price),
+                     "changes": [{"id": c.id, "kind": c.kind, "net": f"{c.net:.2f}",
+                                  "to": cat.plans[c.to_plan].name if c.to_plan in cat.plans else None,
+                                  "submitted_at": c.submitted_at.astimezone(_app(request).clock.tz)}
+                                 for c in changes[sub.id]]})
     return render(request, "my_plans.html", rows=rows)
+
+
+@router.get("/my/plans/{subscription_id}/receipts/{change_id}", response_class=HTMLResponse)
+def plan_receipt(request: Request, actor: PageActor, subscription_id: int, change_id: int) -> Response:
+    """A past change's receipt, whenever the customer wants it again."""
+    from fairdesk.services import plans as plans_svc
+
+    app = _app(request)
+    try:
+        receipt = plans_svc.receipt(app.uows(readonly=True), actor, subscription_id, change_id, app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return render(request, "plan_receipt.html", receipt=receipt, again=True)
 
 
 @router.get("/my/plans/{subscription_id}/change", response_class=HTMLResponse)
