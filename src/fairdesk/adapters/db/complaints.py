@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fairdesk.adapters.db import files
 from fairdesk.adapters.db import tables as t
 from fairdesk.domain.complaints import ENDED, OPEN, Complaint, Status, Terms
 
@@ -129,19 +130,13 @@ class ComplaintRepository(_Core):
     # --- attachments ---
     def add_attachment(self, complaint_id: int, filename: str, content_type: str, data: bytes, sha256: str,
                        at: datetime, by: str) -> int:
-        return int(self._x(sa.insert(t.complaint_attachments).values(
-            complaint_id=complaint_id, filename=filename, content_type=content_type, size=len(data), sha256=sha256,
-            data=data, added_at=at, added_by=by).returning(t.complaint_attachments.c.id)).scalar_one())
+        return files.add(self._x, t.complaint_attachments, complaint_id, filename, content_type, data, sha256, at, by)
 
     def attachments(self, complaint_id: int) -> Sequence[Any]:
-        c = t.complaint_attachments.c
-        return self._x(sa.select(c.id, c.filename, c.content_type, c.size, c.sha256, c.added_at, c.added_by)
-                       .where(c.complaint_id == complaint_id).order_by(c.id)).all()
+        return files.listing(self._x, t.complaint_attachments, complaint_id)
 
     def attachment(self, complaint_id: int, attachment_id: int) -> Any:
-        c = t.complaint_attachments.c
-        return self._x(sa.select(t.complaint_attachments).where(c.complaint_id == complaint_id,
-                                                                c.id == attachment_id)).first()
+        return files.one(self._x, t.complaint_attachments, complaint_id, attachment_id)
 
     # --- groups ---
     def open_ungrouped(self, brand_id: int) -> Sequence[Any]:

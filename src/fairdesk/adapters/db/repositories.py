@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from fairdesk.adapters.db import files
 from fairdesk.adapters.db import tables as t
 from fairdesk.adapters.db.types import UTCDateTime
 from fairdesk.domain.contact import Agent, Conversation, ConversationStatus
@@ -288,20 +289,13 @@ class TicketRepository(_Repo):
     # --- photos and documents on a request ---
     def add_attachment(self, ticket_id: int, filename: str, content_type: str, data: bytes, sha256: str,
                        at: datetime, by: str) -> int:
-        return int(self._core(sa.insert(t.ticket_attachments).values(
-            ticket_id=ticket_id, filename=filename, content_type=content_type, size=len(data), sha256=sha256,
-            data=data, added_at=at, added_by=by).returning(t.ticket_attachments.c.id)).scalar_one())
+        return files.add(self._core, t.ticket_attachments, ticket_id, filename, content_type, data, sha256, at, by)
 
     def attachments(self, ticket_id: int) -> Sequence[Any]:
-        """The request's attachments without their bytes, oldest first."""
-        c = t.ticket_attachments.c
-        return self._core(sa.select(c.id, c.filename, c.content_type, c.size, c.sha256, c.added_at, c.added_by)
-                          .where(c.ticket_id == ticket_id).order_by(c.id)).all()
+        return files.listing(self._core, t.ticket_attachments, ticket_id)
 
     def attachment(self, ticket_id: int, attachment_id: int) -> Any:
-        c = t.ticket_attachments.c
-        return self._core(sa.select(t.ticket_attachments).where(
-            c.ticket_id == ticket_id, c.id == attachment_id)).first()
+        return files.one(self._core, t.ticket_attachments, ticket_id, attachment_id)
 
     def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
         """The events of many tickets in one query, each ticket's in order."""

@@ -776,17 +776,23 @@ complaint_events = sa.Table(
     sa.Column("note", sa.Text(), nullable=False, server_default=""),
 )
 
-complaint_attachments = sa.Table(
-    "complaint_attachments", metadata, _id(),
-    _fk("complaint_id", "complaints.id", index=True),
-    sa.Column("filename", sa.String(200), nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
-    sa.Column("size", sa.Integer(), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("data", sa.LargeBinary(), nullable=False),
-    sa.Column("added_at", UTCDateTime(), nullable=False),
-    sa.Column("added_by", sa.String(100), nullable=False),
-)
+def _files(name: str, owner: str, owner_table: str) -> sa.Table:
+    """Files kept with a record (a complaint's evidence, a request's photos), with their SHA-256."""
+    return sa.Table(
+        name, metadata, _id(),
+        _fk(owner, f"{owner_table}.id", index=True),
+        sa.Column("filename", sa.String(200), nullable=False),
+        sa.Column("content_type", sa.String(100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("added_at", UTCDateTime(), nullable=False),
+        sa.Column("added_by", sa.String(100), nullable=False),
+        info={"owner": owner},
+    )
+
+
+complaint_attachments = _files("complaint_attachments", "complaint_id", "complaints")
 
 complaint_group_members = sa.Table(
     "complaint_group_members", metadata,
@@ -815,17 +821,7 @@ credit_scores = sa.Table(
     sa.UniqueConstraint("brand_id", "scope", "period", name="uq_credit_scores_brand_scope_period"),
 )
 
-ticket_attachments = sa.Table(
-    "ticket_attachments", metadata, _id(),
-    _fk("ticket_id", "tickets.id", index=True),
-    sa.Column("filename", sa.String(200), nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
-    sa.Column("size", sa.Integer(), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("data", sa.LargeBinary(), nullable=False),
-    sa.Column("added_at", UTCDateTime(), nullable=False),
-    sa.Column("added_by", sa.String(100), nullable=False),
-)
+ticket_attachments = _files("ticket_attachments", "ticket_id", "tickets")
 
 # --- long-running work started from a page (imports, exports, reports), run by the worker --------------------
 

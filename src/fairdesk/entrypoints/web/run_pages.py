@@ -73,24 +73,23 @@ def start_run(request: Request, actor: PageActor, kind: Annotated[str, Form(max_
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, actor: PageActor, run_id: int) -> Response:
-    app = _app(request)
-    try:
-        run = run_svc.get_run(app.uows, actor, app.clock, run_id)
-    except DomainError as exc:
-        return _error_page(request, exc)
-    return render(request, "run.html", run=run)
+    return _show(request, actor, run_id, "run.html")
 
 
 @router.get("/runs/{run_id}/status", response_class=HTMLResponse)
 def run_status(request: Request, actor: PageActor, run_id: int) -> Response:
     """The progress fragment htmx swaps in every second; once the run ends it carries no trigger, and the
     polling stops by itself."""
+    return _show(request, actor, run_id, "_run_status.html")
+
+
+def _show(request: Request, actor: PageActor, run_id: int, template: str) -> Response:
     app = _app(request)
     try:
         run = run_svc.get_run(app.uows, actor, app.clock, run_id)
     except DomainError as exc:
         return _error_page(request, exc)
-    return render(request, "_run_status.html", run=run)
+    return render(request, template, run=run)
 
 
 @router.get("/runs/{run_id}/output")

@@ -1,4 +1,5 @@
-"""ticket attachments (photos on a repair report) and runs (long-running work started from a page)
+"""ticket attachments (photos on a repair report), runs (long-running work started from a page), the
+assignee index (an agent's own queue)
 
 Revision ID: d58d43c1df0d
 Revises: fb7d2827250e
@@ -61,9 +62,15 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_attachments_ticket_id'), ['ticket_id'], unique=False)
 
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_assignee_id_id', ['assignee_id', 'id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_assignee_id_id')
+
     with op.batch_alter_table('ticket_attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_attachments_ticket_id'))
 
