@@ -264,6 +264,7 @@ def test_a_manager_reads_the_dashboard_charts(page) -> None:  # type: ignore[no-
         page.reload()
         page.wait_for_selector("#chart-coverage[data-ready='1'] svg", timeout=15_000)
     assert re.search(r"\d+\.\d%|—", page.locator("#sla-attainment tbody").inner_text())
+    page.wait_for_selector("#chart-sla[data-ready='1'] svg", timeout=15_000)  # met / missed / running per target
     shot(page, "manager-dashboard")
 
 

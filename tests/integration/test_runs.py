@@ -151,6 +151,8 @@ def test_who_may_start_and_see_a_run(wired: App, seed: Seed, f: Field) -> None:
         with pytest.raises(InvalidInput) as err:
             run_svc.start(wired.uows, boss, wired.clock, kind, params, data)
         assert err.value.code == code
+    with pytest.raises(Forbidden):  # a run is done later as the user who asked: a user it must be
+        run_svc.start(wired.uows, Actor(seed.brand_a, Role.MANAGER, label="script"), wired.clock, "report.sla", {})
     assert len(run_svc.recent(wired.uows, boss, wired.clock)) == 2  # refused starts queued nothing
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from fairdesk.domain.errors import DomainError, InvalidInput, NotFound
+from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import TicketFilter
 from fairdesk.services import credit, identity, imports, sla
@@ -65,6 +65,8 @@ def start(uows: UowFactory, actor: Actor, clock: Clock, kind: str, params: dict[
     """Queue a run; the worker picks it up. The cheap checks (who, which kind, a readable file) are made now,
     so a wrong start is refused at once rather than failing later."""
     _require(actor, kind)
+    if actor.user_id is None:  # the run is done later as the user who asked: there must be one
+        raise Forbidden("access.role", "a run is started by a signed-in user")
     if kind.startswith("import."):
         if not data:
             raise InvalidInput("import.empty", "choose a file to import", field="file")

@@ -28,6 +28,22 @@
         { type: "line", name: "NPS", yAxisIndex: 1, data: data.surveys.map(function (r) { return r.nps; }) }
       ]
     });
+    if (data.sla) {
+      var clocks = Object.keys(data.sla.clocks);
+      var names = { first_response: t("首次答复", "first response"), onsite: t("上门", "on site"),
+                    resolution: t("解决", "resolution") };
+      var part = function (key, label, color) {
+        return { type: "bar", stack: "all", name: label, itemStyle: { color: color },
+                 data: clocks.map(function (c) { return data.sla.clocks[c][key]; }) };
+      };
+      chart("chart-sla", {
+        tooltip: { trigger: "axis" }, legend: {}, grid: { left: 90, right: 10, top: 30, bottom: 30 },
+        xAxis: { type: "value", minInterval: 1 },
+        yAxis: { type: "category", data: clocks.map(function (c) { return names[c] || c; }) },
+        series: [part("met", t("达成", "met"), "#2b8a3e"), part("missed", t("超时", "missed"), "#c92a2a"),
+                 part("running", t("仍在计时", "still running"), "#adb5bd")]
+      });
+    }
     var intents = Object.keys(data.fairness.time_to_human);
     chart("chart-fairness", {
       tooltip: {}, grid: { left: 90, right: 10, top: 10, bottom: 30 },
