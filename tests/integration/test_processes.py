@@ -101,7 +101,9 @@ def test_demo_creates_its_data_once_and_serves_it(tmp_path: Path, runs: int) -> 
         with httpx.Client(base_url=base) as web:
             token = web.post("/api/v1/auth/token", json={"username": "agent", "password": "demo-agent"}).json()
             tickets = web.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token['token']}"}).json()
-            assert len(tickets["items"]) == 6
+            from fairdesk.entrypoints.cli.demo_data import _TICKETS
+
+            assert len(tickets["items"]) == len(_TICKETS) == 7
             assert web.get("/docs").status_code == 200 and web.get("/login").status_code == 200
     finally:
         proc.terminate()
