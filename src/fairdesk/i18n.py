@@ -637,6 +637,7 @@ UI: dict[str, str] = {
     'Change': '变更',
     'Item': '项目',
     'Amount': '金额',
+    'No one asked for a person in this period.': '本期间没有客户要求转人工。',
 }
 
 
