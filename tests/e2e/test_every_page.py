@@ -77,6 +77,11 @@ def test_every_main_page_is_accessible_and_fits(browser, server, role: str, pass
         found = axe_violations(page)
         if viewport is PHONE and page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
             found.append(f"wider than the phone: {page.evaluate('document.documentElement.scrollWidth')} px")
+        broken = page.eval_on_selector_all("header nav a", "els => els.filter(e => e.getBoundingClientRect().height"
+                                                          " > 2 * parseFloat(getComputedStyle(e).fontSize))"
+                                                          ".map(e => e.textContent)")
+        if broken:  # a link broken over lines (at 375 px they once stood one character per line)
+            found.append(f"navigation links broken over lines: {broken}")
         if found:
             problems[f"{name} {path}"] = found
     context.close()

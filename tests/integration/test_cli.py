@@ -69,6 +69,11 @@ class TestErrorsExit2:
         err = cli(*args, code=2)
         assert err.strip() and "Traceback" not in err
 
+    def test_a_demo_at_an_unreadable_moment_exits_2_before_touching_anything(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, ["demo", "--at", "yesterday", "--no-serve", "--dir", str(tmp_path / "d")])
+        assert result.exit_code == 2 and "--at: 'yesterday' is not an ISO 8601" in result.stderr
+        assert not (tmp_path / "d").exists()
+
     def test_an_illegal_move_names_the_rule(self, cli, seed: Seed) -> None:  # type: ignore[no-untyped-def]
         created = json.loads(cli("ticket", "create", "--brand", "angu", "--customer", str(seed.alice),
                                  "--subject", "x", "--json"))

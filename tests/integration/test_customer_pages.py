@@ -33,6 +33,9 @@ def test_a_customer_reports_a_repair_picks_a_window_moves_it_and_cancels(client:
     booked = client.post(visit_url, data={"window": windows[0], "csrf": csrf_of(page.text)}, follow_redirects=True)
     assert "您的上门预约" in booked.text and "Wang" in booked.text
     assert booked.text.count('id="visit-window"') == 1
+    offered = re.findall(r'name="window" value="([^"]+)"', booked.text)
+    assert windows[0] not in offered and set(offered) <= set(windows)  # the booked time is not offered again
+    assert re.search(r"<legend>\d+月\d+日 周[一二三四五六日]</legend>", booked.text)  # grouped by day
     first = re.search(r'id="visit-window">([^<]+)<', booked.text).group(1)
     moved = client.post(visit_url, data={"window": re.findall(r'name="window" value="([^"]+)"', booked.text)[-1],
                                          "csrf": csrf_of(booked.text)}, follow_redirects=True)

@@ -228,8 +228,10 @@ def import_rows(actor: Actor, kind: str, rows: list[dict[str, str]], uow: UnitOf
                 savepoint.rollback()
                 report.errors.append({"row": number, "field": exc.context.get("field"), "code": exc.code,
                                       "message": exc.detail})
-        if check_only or (report.errors and not partial):
-            report.imported = report.imported if check_only else 0
+        if check_only:
+            return report
+        if report.errors and not partial:
+            report.imported = 0
             return report
         evidence.record(uow, actor.brand_id, f"import.{kind}", f"brand:{actor.brand_id}", None,
                         {"rows": report.rows, "imported": report.imported, "errors": len(report.errors),

@@ -26,7 +26,7 @@ import structlog
 from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import TicketFilter
-from fairdesk.services import credit, identity, imports, sla
+from fairdesk.services import credit, identity, imports, sla, tickets
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UowFactory
@@ -185,27 +185,19 @@ def _export(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Pr
     Customers appear by id only: the file leaves the system, their contact details stay in it."""
     days = json.loads(run.params)["days"]
     now = clock.now()
-    flt = TicketFilter(created_from=now - timedelta(days=days))
-    with uows(readonly=True) as uow:
-        total = uow.tickets.count(actor.brand_id, flt)
-    progress("writing", 0, total, now=True)
+    progress("writing", 0, 0, now=True)
     buf = io.StringIO()
     out = csv.writer(buf)
     out.writerow(EXPORT_COLUMNS)
-    written, before = 0, None
-    while True:
-        with uows(readonly=True) as uow:
-            page = uow.tickets.page(actor.brand_id, flt, before_id=before, limit=EXPORT_PAGE)
+    written = 0
+    for page, written, total in tickets.walk_tickets(uows, actor, TicketFilter(created_from=now - timedelta(days=days)),
+                                                     EXPORT_PAGE):
         for tk in page:
             out.writerow([tk.number, tk.created_at.astimezone(clock.tz).isoformat(timespec="seconds"),
                           tk.channel.value, tk.category.value, tk.priority.value, tk.status.value, tk.subject,
                           tk.customer_id, tk.unit_id or "", tk.outlet_id or "", tk.technician_id or "",
                           tk.updated_at.astimezone(clock.tz).isoformat(timespec="seconds")])
-        written += len(page)
-        progress("writing", written, max(total, written))
-        if len(page) < EXPORT_PAGE:
-            break
-        before = page[-1].id
+        progress("writing", written, total)
     stamp = now.astimezone(clock.tz).strftime("%Y%m%d-%H%M")
     return Done({"tickets": written, "days": days}, buf.getvalue().encode("utf-8-sig"),
                 f"requests-{days}d-{stamp}.csv", "text/csv; charset=utf-8")

@@ -287,12 +287,11 @@ def attainment(uows: UowFactory, actor: Actor, clock_: Clock, days: int,
     totals: dict[str, dict[str, int]] = {}
     by_category: dict[str, dict[str, dict[str, int]]] = {}
     policies: dict[tuple[Category, Priority], Policy] = {}
-    with uows(readonly=True) as uow:
-        total = uow.tickets.count(actor.brand_id, flt)
-    done, before = 0, None
-    while True:
+    from fairdesk.services.tickets import walk_tickets  # tickets reschedules through this module
+
+    done = 0
+    for page, done, total in walk_tickets(uows, actor, flt, ATTAINMENT_PAGE):
         with uows(readonly=True) as uow:
-            page = uow.tickets.page(actor.brand_id, flt, before_id=before, limit=ATTAINMENT_PAGE)
             events = uow.tickets.events_of([tk.id for tk in page])
             for tk in page:
                 key = (tk.category, tk.priority)
@@ -305,12 +304,8 @@ def attainment(uows: UowFactory, actor: Actor, clock_: Clock, days: int,
                 outcome = "missed" if state.breached else "met" if state.stopped else "running"
                 totals.setdefault(name, dict(blank))[outcome] += 1
                 by_category.setdefault(tk.category.value, {}).setdefault(name, dict(blank))[outcome] += 1
-        done += len(page)
         if progress:
-            progress(done, max(total, done))
-        if len(page) < ATTAINMENT_PAGE:
-            break
-        before = page[-1].id
+            progress(done, total)
 
     def rated(counts: dict[str, int]) -> dict[str, Any]:
         decided = counts["met"] + counts["missed"]

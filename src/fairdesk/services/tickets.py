@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
@@ -43,6 +43,7 @@ __all__ = [
     "move_ticket",
     "open_ticket",
     "ticket_history",
+    "walk_tickets",
 ]
 
 MAX_PAGE = 200
@@ -159,6 +160,26 @@ def list_tickets(uow: UnitOfWork, actor: Actor, flt: TicketFilter, *, before_id:
         flt = replace(flt, customer_id=actor.customer_id)
     with uow:
         return uow.tickets.page(actor.brand_id, flt, before_id=before_id, limit=limit)
+
+
+def walk_tickets(uows: UowFactory, actor: Actor, flt: TicketFilter, size: int
+                 ) -> Iterator[tuple[Sequence[Ticket], int, int]]:
+    """Every ticket the filter lets through, newest first, ``size`` at a time, each page read in its own short
+    transaction (keyset: memory and transactions stay small however many there are); with each page, how many
+    came so far and how many there are (for a progress bar)."""
+    if actor.is_customer:
+        flt = replace(flt, customer_id=actor.customer_id)
+    with uows(readonly=True) as uow:
+        total = uow.tickets.count(actor.brand_id, flt)
+    done, before = 0, None
+    while True:
+        with uows(readonly=True) as uow:
+            page = uow.tickets.page(actor.brand_id, flt, before_id=before, limit=size)
+        done += len(page)
+        yield page, done, max(total, done)
+        if len(page) < size:
+            return
+        before = page[-1].id
 
 
 def get_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int) -> Ticket:

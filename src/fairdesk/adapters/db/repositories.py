@@ -256,10 +256,11 @@ class TicketRepository(_Repo):
         return self.session.scalars(sa.select(Ticket).where(
             t.tickets.c.brand_id == brand_id, t.tickets.c.number == number)).one_or_none()
 
-    def page(self, brand_id: int, flt: TicketFilter, *, before_id: int | None, limit: int) -> Sequence[Ticket]:
-        """Newest first, ``limit`` rows older than ``before_id`` (keyset pagination: no OFFSET scans)."""
+    @staticmethod
+    def _filtered(q: sa.Select[Any], brand_id: int, flt: TicketFilter) -> sa.Select[Any]:
+        """The brand's tickets the filter lets through (one rule for a page and for a count)."""
         c = t.tickets.c
-        q = sa.select(Ticket).where(c.brand_id == brand_id)
+        q = q.where(c.brand_id == brand_id)
         for column, value in (("status", flt.status), ("category", flt.category),
                               ("priority", flt.priority), ("channel", flt.channel),
                               ("customer_id", flt.customer_id), ("assignee_id", flt.assignee_id)):
@@ -271,19 +272,18 @@ class TicketRepository(_Repo):
             q = q.where(c.created_at >= flt.created_from)
         if flt.created_to is not None:
             q = q.where(c.created_at < flt.created_to)
+        return q
+
+    def page(self, brand_id: int, flt: TicketFilter, *, before_id: int | None, limit: int) -> Sequence[Ticket]:
+        """Newest first, ``limit`` rows older than ``before_id`` (keyset pagination: no OFFSET scans)."""
+        c = t.tickets.c
+        q = self._filtered(sa.select(Ticket), brand_id, flt)
         if before_id is not None:
             q = q.where(c.id < before_id)
         return self.session.scalars(q.order_by(c.id.desc()).limit(limit)).all()
 
     def count(self, brand_id: int, flt: TicketFilter) -> int:
-        c = t.tickets.c
-        q = sa.select(sa.func.count()).select_from(t.tickets).where(c.brand_id == brand_id)
-        if flt.created_from is not None:
-            q = q.where(c.created_at >= flt.created_from)
-        if flt.created_to is not None:
-            q = q.where(c.created_at < flt.created_to)
-        if flt.status is not None:
-            q = q.where(c.status == flt.status)
+        q = self._filtered(sa.select(sa.func.count()).select_from(t.tickets), brand_id, flt)
         return int(self._core(q).scalar_one())
 
     # --- photos and documents on a request ---

@@ -11,8 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import Field, StringConstraints
 
 from fairdesk.domain.complaints import Terms
-from fairdesk.domain.errors import InvalidInput
-from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
+from fairdesk.entrypoints.api.deps import FILE_BODY, ActorDep, AppDep, IdPath, file_body
 from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import In
 from fairdesk.services import complaints as complaint_svc
@@ -96,23 +95,14 @@ def get_complaint(complaint_id: IdPath, actor: ActorDep, app: AppDep) -> dict[st
 
 
 @router.post("/complaints/{complaint_id}/attachments", tags=["complaints"], status_code=status.HTTP_201_CREATED,
-             openapi_extra={"requestBody": {"content": {
-                 t: {"schema": {"type": "string", "format": "binary"}} for t in complaint_svc.ATTACHMENT_TYPES},
-                 "required": True}})
+             openapi_extra=FILE_BODY)
 async def add_attachment(complaint_id: IdPath, request: Request, actor: ActorDep, app: AppDep,
                          filename: Annotated[str, Query(min_length=1, max_length=200)] = "attachment",
                          content_type: Annotated[str, Header(max_length=100)] = "") -> dict[str, Any]:
     """Evidence as the request body: a photo (JPEG, PNG, WebP) or a PDF, at most 5 MB."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > complaint_svc.MAX_ATTACHMENT:
-        raise InvalidInput("complaint.attachment_too_large", "an attachment is at most 5 MB")
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > complaint_svc.MAX_ATTACHMENT:
-            raise InvalidInput("complaint.attachment_too_large", "an attachment is at most 5 MB")
+    data = await file_body(request, "complaint")
     return await run_in_threadpool(complaint_svc.add_attachment, app.uows, actor, complaint_id, filename,
-                                   content_type, bytes(data), app.clock)
+                                   content_type, data, app.clock)
 
 
 @router.get("/complaints/{complaint_id}/attachments/{attachment_id}", tags=["complaints"], response_class=Response)

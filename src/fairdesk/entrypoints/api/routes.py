@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from fairdesk.adapters import killbill
 from fairdesk.adapters.clause_rules import default_rules
 from fairdesk.adapters.regions_data import default_resolver
-from fairdesk.domain import clauses, files
+from fairdesk.domain import clauses
 from fairdesk.domain.channels import ChannelKind
 from fairdesk.domain.contact import Conversation
 from fairdesk.domain.errors import InvalidInput, NotFound
@@ -22,7 +22,7 @@ from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import Role
 from fairdesk.domain.plans import Catalogue, Subscription
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
-from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
+from fairdesk.entrypoints.api.deps import FILE_BODY, ActorDep, AppDep, IdPath, file_body
 from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import (
     CommentIn,
@@ -599,19 +599,13 @@ def get_ticket(ticket_id: IdPath, actor: ActorDep, app: AppDep) -> TicketOut:
 
 
 @router.post("/tickets/{ticket_id}/attachments", tags=["tickets"], status_code=status.HTTP_201_CREATED,
-             openapi_extra={"requestBody": {"content": {
-                 t: {"schema": {"type": "string", "format": "binary"}} for t in files.TYPES}, "required": True}})
+             openapi_extra=FILE_BODY)
 async def add_ticket_attachment(ticket_id: IdPath, request: Request, actor: ActorDep, app: AppDep,
                                 filename: Annotated[str, Query(min_length=1, max_length=200)] = "photo",
                                 content_type: Annotated[str, Header(max_length=100)] = "") -> dict[str, Any]:
     """A photo of the fault or of the work (JPEG, PNG, WebP) or a PDF, at most 5 MB, as the request body."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > files.MAX_BYTES:
-            raise InvalidInput("ticket.attachment_too_large", "an attachment is at most 5 MB")
     return await run_in_threadpool(ticket_svc.add_attachment, app.uows, actor, ticket_id, filename, content_type,
-                                   bytes(data), app.clock)
+                                   await file_body(request, "ticket"), app.clock)
 
 
 @router.get("/tickets/{ticket_id}/attachments", tags=["tickets"])

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from fairdesk.bootstrap import App
-from fairdesk.domain.errors import DomainError, Forbidden, Gone, InvalidInput, TooManyRequests, Unauthenticated
+from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Status, TicketFilter
 from fairdesk.entrypoints.api.problems import domain_status, request_language
@@ -229,8 +229,6 @@ def my_survey_submit(request: Request, actor: PageActor, ticket_id: int, csrf: A
     try:
         _check_csrf(request, csrf)
         survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
-        if survey is None:
-            raise Gone("survey.used", "this survey was already answered")
         survey_svc.answer_for_ticket(app.uows(), actor, ticket_id, survey_svc.Answer(
             csat or 0, nps, technician_rating, comment), app.clock, app.settings.public_url)
     except InvalidInput as exc:
