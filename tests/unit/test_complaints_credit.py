@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fairdesk.adapters.holidays import is_workday
 from fairdesk.domain.complaints import (
     Category,
     Complaint,
@@ -26,7 +25,10 @@ from fairdesk.domain.complaints import (
 )
 from fairdesk.domain.credit import METHOD, Inputs, Priors, compute
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
+from fairdesk.services.calendars import packaged
 from tests.fakes import SHANGHAI
+
+is_workday = packaged().is_workday
 
 T0 = datetime(2026, 11, 24, 2, tzinfo=UTC)
 

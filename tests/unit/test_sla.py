@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from fairdesk.adapters.holidays import coverage, is_workday
+from fairdesk.adapters.holidays import package_years
+from fairdesk.domain.calendars import Source
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.sla import BusinessCalendar, SlaTargets, clock, pauses_from
 from fairdesk.domain.tickets import EventKind, Status, TicketEvent
+from fairdesk.services.calendars import packaged
+
+is_workday = packaged().is_workday
 
 SH = ZoneInfo("Asia/Shanghai")
 OFFICE = BusinessCalendar(SH, is_workday)  # 09:00-18:00 on Chinese working days
@@ -97,12 +101,16 @@ class TestBadInput:
             BusinessCalendar(SH, is_workday, hours=(time(18), time(9)))
 
 
-def test_beyond_the_holiday_data_weekdays_are_assumed_and_the_range_is_known() -> None:
-    first, last = coverage()
+def test_beyond_the_package_s_years_the_statutory_holidays_are_estimated_not_assumed_weekdays() -> None:
+    first, last = package_years()
     assert first <= 2026 <= last
-    beyond = date(last + 1, 1, 1)
-    monday = beyond + timedelta(days=(7 - beyond.weekday()) % 7)
-    assert is_workday(monday) and not is_workday(monday + timedelta(days=5))
+    cal = packaged()
+    national_day = date(last + 1, 10, 1)
+    while national_day.weekday() >= 5:  # a weekday National Day: Monday-Friday would call it a working day
+        national_day = date(national_day.year + 1, 10, 1)
+    assert not cal.is_workday(national_day)
+    assert cal.source_of(national_day) is Source.ESTIMATE
+    assert cal.source_of(date(2026, 10, 1)) is Source.PACKAGE
 
 
 class TestShiftsAndSteps:

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fairdesk.adapters.holidays import day_kind
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.parts import MovementKind, derive, effects, validate_quantity
 from fairdesk.domain.tickets import Priority
@@ -25,7 +24,10 @@ from fairdesk.domain.workforce import (
     slots_of,
     validate_window,
 )
+from fairdesk.services.calendars import packaged
 from tests.fakes import SHANGHAI
+
+day_kind = packaged().kind
 
 
 def test_weekdays_and_shifts_parse_or_say_why() -> None:

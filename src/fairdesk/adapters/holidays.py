@@ -1,56 +1,67 @@
-"""Chinese statutory holidays and make-up working days, from the `chinesecalendar` package (MIT).
+"""Chinese working days from packages: past arrangements from `chinesecalendar` (MIT), and an estimate of a
+year nobody has published yet from the statutory holidays computed by rule in `holidays` (MIT).
 
-The package covers a fixed range of years (2004–2026 in version 1.11.0) because the State Council publishes
-each year's arrangement late in the year before. Beyond it we fall back to Monday–Friday and say so loudly:
-at start-up (`coverage()`), and in the log the first time a date outside it is asked for.
+`chinesecalendar` covers a fixed range of years (2004–2026 in version 1.11.0) because the State Council
+publishes each year's arrangement late in the year before; an operator imports a newer year
+(`fairdesk calendar import`), and until then `domain/calendars.py` labels what it computes as an estimate.
 """
 
 from __future__ import annotations
 
 import functools
 from datetime import date
+from importlib import metadata
 
 import chinese_calendar
-import structlog
+import holidays as holiday_rules
 
-from fairdesk.domain.workforce import DayKind
+from fairdesk.domain.calendars import DayKind
 
-__all__ = ["coverage", "day_kind", "is_workday"]
-
-log = structlog.get_logger("fairdesk.holidays")
-_warned: set[int] = set()
+__all__ = ["estimate_kind", "estimate_label", "estimate_names", "package_kind", "package_label", "package_years"]
 
 
 @functools.cache
-def coverage() -> tuple[int, int]:
-    """The first and last year the holiday data covers."""
+def package_years() -> tuple[int, int]:
+    """The first and last year chinesecalendar covers."""
     years = sorted({d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays})
     return years[0], years[-1]
 
 
-@functools.lru_cache(maxsize=8192)
-def is_workday(day: date) -> bool:
-    """A working day in mainland China: weekdays, minus statutory holidays, plus make-up working days."""
-    first, last = coverage()
-    if first <= day.year <= last:
-        return bool(chinese_calendar.is_workday(day))
-    if day.year not in _warned:
-        _warned.add(day.year)
-        log.warning("holiday_data_missing", year=day.year, covered=f"{first}-{last}",
-                    fallback="Monday-Friday; update the chinesecalendar package")
-    return day.weekday() < 5
+def package_label() -> str:
+    return f"chinesecalendar {metadata.version('chinesecalendar')}"
+
+
+def estimate_label() -> str:
+    return f"holidays {metadata.version('holidays')}"
 
 
 @functools.lru_cache(maxsize=8192)
-def day_kind(day: date) -> DayKind:
-    """A statutory holiday, a make-up working day (a weekend day worked), or neither."""
-    first, last = coverage()
+def package_kind(day: date) -> DayKind | None:
+    """The day as the published arrangement copied into chinesecalendar has it (None outside its years)."""
+    first, last = package_years()
     if not first <= day.year <= last:
-        is_workday(day)  # logs the missing year once
-        return DayKind.NORMAL
+        return None
     on_holiday, name = chinese_calendar.get_holiday_detail(day)
     if on_holiday and name is not None:
         return DayKind.HOLIDAY
     if not on_holiday and day.weekday() >= 5:
         return DayKind.MAKEUP
     return DayKind.NORMAL
+
+
+@functools.cache
+def _statutory(year: int) -> frozenset[date]:
+    return frozenset(holiday_rules.China(years=year))
+
+
+def estimate_kind(day: date) -> DayKind:
+    """The statutory holidays of a year by rule (with the days off in lieu the rules give); the make-up working
+    days are not known before the State Council announces them, so none is assumed."""
+    return DayKind.HOLIDAY if day in _statutory(day.year) else DayKind.NORMAL
+
+
+@functools.cache
+def estimate_names(year: int) -> dict[date, str]:
+    """The estimated holidays of a year with their Chinese names (for `calendar show`)."""
+    found = holiday_rules.China(years=year, language="zh_CN")
+    return {d: n.replace("（补假）", "") for d, n in sorted(found.items())}

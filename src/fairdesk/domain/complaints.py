@@ -41,6 +41,7 @@ __all__ = [
     "queue_key",
     "shingles",
     "similarity",
+    "working_days_in",
 ]
 
 
@@ -146,6 +147,19 @@ def add_working_days(start: datetime, n: int, tz: ZoneInfo, is_workday: Callable
                 return datetime.combine(day + timedelta(days=1), time(0), tz)
     raise InvalidInput("complaint.terms", "no working days found in the period")
 
+
+
+def working_days_in(start: datetime, due: datetime, tz: ZoneInfo, is_workday: Callable[[date], bool],
+                    closures: Iterable[date] = ()) -> int:
+    """How many working days a deadline made by ``add_working_days`` from ``start`` counts (its inverse), so
+    it can be counted again on another calendar with the terms it was made with."""
+    closed = frozenset(closures)
+    day, last = start.astimezone(tz).date() + timedelta(days=1), due.astimezone(tz).date() - timedelta(days=1)
+    n = 0
+    while day <= last:
+        n += is_workday(day) and day not in closed
+        day += timedelta(days=1)
+    return n
 
 @dataclass(eq=False)
 class Complaint:

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from fairdesk.domain.calendars import DayKind
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.sla import Shift, parse_shifts
 from fairdesk.domain.tickets import Priority
@@ -41,14 +41,6 @@ MAX_WINDOW_MIN = 480
 MAX_LEVEL = 3
 MAX_VISITS = 20
 _PRODUCT_LINE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
-
-class DayKind(StrEnum):
-    """What the State Council's arrangement makes of a day."""
-
-    NORMAL = "normal"
-    HOLIDAY = "holiday"  # a statutory holiday (its weekend days included)
-    MAKEUP = "makeup"  # a weekend day worked in exchange for a holiday (调休)
 
 
 def parse_weekdays(text: str) -> frozenset[int]:

@@ -21,7 +21,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from fairdesk.adapters.holidays import is_workday
 from fairdesk.domain import files
 from fairdesk.domain.channels import normalize_phone
 from fairdesk.domain.complaints import (
@@ -45,7 +44,7 @@ from fairdesk.domain.customers import mask_phone
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
-from fairdesk.services import evidence
+from fairdesk.services import calendars, evidence
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.customers import record_reads
@@ -221,7 +220,8 @@ def file_complaint(cmd: FileComplaint, uows: UowFactory, clock: Clock,
             category=category, green=green, status=Status.RECEIVED,
             complainant=clean_text(cmd.complainant or customer.name, "complainant", 100),
             contact_phone=phone, request=request, facts=facts, received_at=now,
-            due_acceptance=add_working_days(now, terms.acceptance_wd, clock.tz, is_workday, closures),
+            due_acceptance=add_working_days(now, terms.acceptance_wd, clock.tz,
+                                            calendars.current(uow).is_workday, closures),
             due_first_response=now + timedelta(hours=terms.first_response_h), outlet_id=outlet_id,
             ticket_id=cmd.ticket_id, subscription_id=cmd.subscription_id, conversation_id=cmd.conversation_id)
         uow.complaints.add(complaint)
@@ -399,7 +399,8 @@ def _act(uow: UnitOfWork, actor: Actor, c: Complaint, action: str, note: str, re
         moves.append(c.move(Status.CLOSED, side, now))
     if c.accepted_at is not None and c.due_mediation is None:
         terms = terms_of(uow, c.brand_id)[c.green]
-        c.due_mediation = add_working_days(c.accepted_at, terms.mediation_wd, notifier.clock.tz, is_workday,
+        c.due_mediation = add_working_days(c.accepted_at, terms.mediation_wd, notifier.clock.tz,
+                                           calendars.current(uow).is_workday,
                                            _calendar(uow, c.brand_id))
     answer = action in ("respond", "propose")  # the answer is its own event; the moves it made carry no copy
     for a, b in moves:

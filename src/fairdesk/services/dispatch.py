@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fairdesk.adapters.holidays import day_kind
 from fairdesk.adapters.regions_data import default_resolver, point_of
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.network import haversine_km
@@ -36,7 +35,7 @@ from fairdesk.domain.workforce import (
     slots_of,
     validate_window,
 )
-from fairdesk.services import evidence, sla, surveys
+from fairdesk.services import calendars, evidence, sla, surveys
 from fairdesk.services import parts as parts_svc
 from fairdesk.services.access import access_ticket
 from fairdesk.services.clock import Clock
@@ -163,6 +162,7 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
     homeless = {t.outlet_id for t in techs.values() if t.home is None}
     outlets = uow.outlets.by_ids(brand_id, homeless) if homeless else {}
     due = sla.onsite_due(uow, ctx.ticket, clock)
+    working = calendars.current(uow)
     out: list[Candidate] = []
     factor = WEIGHTS.per_hour_wait * WEIGHTS.priority_factor[ctx.ticket.priority.value]
     floor_travel: float | None = None
@@ -176,7 +176,7 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
             out.sort(key=Candidate.rank_key)
             if out[need - 1].cost <= bound:
                 break
-        kind = day_kind(day)
+        kind = working.kind(day)
         for tech in techs.values():
             if not any(c.valid_on(day) for c in certs[tech.user_id]):
                 continue
@@ -696,7 +696,7 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
         visits = uow.appointments.between(actor.brand_id, start, end, technician_ids=ids)
         numbers = uow.appointments.ticket_numbers([v.ticket_id for v in visits])
         held = uow.stock.for_appointments([v.id for v in visits])
-    kind = day_kind(day)
+        kind = calendars.current(uow).kind(day)
     rows = {t.user_id: _Row({
         "id": t.user_id, "username": names.get(t.user_id, ("", ""))[0], "name": names.get(t.user_id, ("", ""))[1],
         "outlet_id": t.outlet_id, "working": t.pattern.works_on(day, kind) and t.active,

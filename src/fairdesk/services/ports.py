@@ -36,6 +36,7 @@ class UnitOfWork(Protocol):
     stock: Any
     complaints: Any
     credit: Any
+    calendars: Any
 
     def __enter__(self) -> Self: ...
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fairdesk.adapters.holidays import is_workday
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.sla import (
@@ -33,7 +32,7 @@ from fairdesk.domain.sla import (
 )
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Category, EventKind, Priority, Status, Ticket, TicketEvent, TicketFilter
-from fairdesk.services import notify
+from fairdesk.services import calendars, notify
 from fairdesk.services.access import access_handler, access_ticket, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -47,6 +46,7 @@ __all__ = [
     "onsite_due",
     "policies",
     "reschedule_ticket",
+    "running_deadlines",
     "set_policy",
     "set_shifts",
     "sweep",
@@ -90,7 +90,7 @@ def load_policy(uow: UnitOfWork, brand_id: int, category: Category, priority: Pr
     row, shift_text, closures = uow.sla.policy_and_calendar(brand_id, category.value, priority.value)
     shifts = parse_shifts(shift_text or "")
     around = bool(row and row.around_the_clock)
-    calendar = BusinessCalendar(clock_.tz, is_workday, hours=None if around else OFFICE_HOURS,
+    calendar = BusinessCalendar(clock_.tz, calendars.current(uow).is_workday, hours=None if around else OFFICE_HOURS,
                                 closures=closures, shifts=() if around else shifts)
     if row is None:
         first, resolution = DEFAULT_TARGETS[priority]
@@ -147,6 +147,15 @@ def _timer_rows(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, n
             rows.append({"clock": name, "percent": step.percent, "action": step.action.value,
                          "to_user_id": step.to_user_id, "due_at": _step_due(c, step.percent, policy)})
     return rows
+
+
+def running_deadlines(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, now: datetime
+                      ) -> dict[str, datetime]:
+    """The deadline of each clock still running on a ticket (met clocks are left out)."""
+    if ticket.status in ENDED:
+        return {}
+    return {name: policy.calendar.deadline(c.started, c.target_min * 60, c.pauses)
+            for name, c in _clocks(ticket, events, policy, now).items() if c.stopped is None}
 
 
 def onsite_due(uow: UnitOfWork, ticket: Ticket, clock_: Clock) -> datetime | None:
@@ -228,7 +237,7 @@ def set_shifts(actor: Actor, shifts: str, uow: UnitOfWork, clock_: Clock) -> lis
     parsed = parse_shifts(shifts)
     if not parsed:
         raise InvalidInput("calendar.invalid_shift", "give at least one shift like 09:00-18:00")
-    BusinessCalendar(clock_.tz, is_workday, shifts=parsed)  # validates order and overlaps
+    BusinessCalendar(clock_.tz, lambda _day: True, shifts=parsed)  # validates order and overlaps
     text = ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in sorted(parsed))
     with uow:
         uow.sla.save_shifts(actor.brand_id, text)
@@ -260,13 +269,16 @@ def ticket_with_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Cl
         ticket = access_ticket(uow, actor, ticket_id)
         events = uow.tickets.events(ticket.id)
         policy = load_policy(uow, ticket.brand_id, ticket.category, ticket.priority, clock_)
+        working = calendars.current(uow)
     tz = clock_.tz
     out: dict[str, Any] = {"ticket_id": ticket.id, "policy": policy.as_dict()}
     for name, c in _clocks(ticket, events, policy, now).items():
         state = _state(c, policy, now)
+        # A deadline counted over a day nobody has published the arrangement for yet is an estimate.
+        estimate = working.estimated_between(c.started.astimezone(tz).date(), state.deadline.astimezone(tz).date())
         out[name] = {"deadline": state.deadline.astimezone(tz).isoformat(), "remaining_s": round(state.remaining_s),
                      "breached": state.breached, "paused": state.paused,
-                     "met": state.stopped and not state.breached}
+                     "met": state.stopped and not state.breached, "estimate": estimate}
     return ticket, events, out
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from fairdesk.adapters.db import files
 from fairdesk.adapters.db import tables as t
+from fairdesk.adapters.db.base import CoreRepository
 from fairdesk.domain.complaints import ENDED, OPEN, Complaint, Status, Terms
 
 __all__ = ["ComplaintRepository", "CreditRepository"]
@@ -19,16 +19,8 @@ __all__ = ["ComplaintRepository", "CreditRepository"]
 REPEAT_DAYS = 90
 
 
-class _Core:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def _x(self, stmt: sa.Executable, params: object = None) -> sa.CursorResult[Any]:
-        return self.session.connection().execute(stmt, params)  # type: ignore[arg-type]
-
-    @property
-    def _pg(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+class _Core(CoreRepository):
+    """The shared Core repository (adapters/db/base.py), with what this module adds."""
 
 
 class ComplaintRepository(_Core):
@@ -187,6 +179,23 @@ class ComplaintRepository(_Core):
                                  c.first_response_at, c.due_first_response, c.consumer_confirmed, c.ended_at)
                        .where(c.brand_id == brand_id, c.received_at >= since)).all()
 
+
+    def running_deadlines(self, brand_id: int | None, now: datetime) -> Sequence[Any]:
+        """Complaints with a working-day deadline still running: acceptance not yet decided, or mediation
+        not yet ended, and the deadline not yet passed (a met or missed deadline is never recomputed)."""
+        c = t.complaints.c
+        q = sa.select(c.id, c.brand_id, c.number, c.status, c.received_at, c.accepted_at, c.due_acceptance,
+                      c.due_mediation).where(sa.or_(
+                          sa.and_(c.status == Status.RECEIVED.value, c.due_acceptance > now),
+                          sa.and_(c.status.in_([Status.ACCEPTED.value, Status.MEDIATION.value]),
+                                  c.due_mediation > now)))
+        if brand_id is not None:
+            q = q.where(c.brand_id == brand_id)
+        return self._x(q.order_by(c.id)).all()
+
+    def set_deadline(self, complaint_id: int, name: str, due: datetime) -> None:
+        column = {"acceptance": "due_acceptance", "mediation": "due_mediation"}[name]
+        self._x(sa.update(t.complaints).where(t.complaints.c.id == complaint_id).values({column: due}))
 
 class CreditRepository(_Core):
     """The counts behind a score, for every brand and outlet at once (the priors need the platform's totals)."""

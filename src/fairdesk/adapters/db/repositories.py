@@ -654,6 +654,14 @@ class SlaRepository(_Repo):
                           .order_by(c.id).limit(limit)).scalars().all()
 
 
+    def open_ticket_ids(self, brand_id: int | None, after_id: int, limit: int) -> Sequence[int]:
+        """Ids of open tickets (of one brand, or of all), in id order from ``after_id`` (batched recompute)."""
+        c = t.tickets.c
+        q = sa.select(c.id).where(c.id > after_id, c.status.in_([s.value for s in OPEN_STATUSES]))
+        if brand_id is not None:
+            q = q.where(c.brand_id == brand_id)
+        return self._core(q.order_by(c.id).limit(limit)).scalars().all()
+
 class ContactRepository(_Repo):
     def policy(self, brand_id: int) -> dict[str, Any] | None:
         c = t.routing_policies.c

@@ -431,6 +431,30 @@ brand_closures = sa.Table(
     sa.Column("reason", sa.String(200), nullable=False),
 )
 
+# The State Council's yearly arrangements as imported by an operator: a version is a draft until applied,
+# then governs its year's days from ``effective_from`` (the day after it was applied) on; never edited or deleted.
+calendar_versions = sa.Table(
+    "calendar_versions", metadata, _id(),
+    sa.Column("year", sa.Integer(), nullable=False),
+    sa.Column("number", sa.Integer(), nullable=True),  # 1, 2, … within the year, once applied
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("applied_by", sa.String(100), nullable=True),
+    sa.Column("applied_at", UTCDateTime(), nullable=True),
+    sa.Column("effective_from", sa.Date(), nullable=True),
+    sa.UniqueConstraint("year", "number", name="uq_calendar_versions_year_number"),
+)
+
+calendar_days = sa.Table(
+    "calendar_days", metadata,
+    sa.Column("version_id", Id, sa.ForeignKey("calendar_versions.id"), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # holiday | makeup
+    sa.Column("festival", sa.String(8), nullable=False),
+)
+
 # One row per escalation step of an open ticket. ``due_at`` is a hint computed when the ticket or its policy
 # changed; the worker recomputes the clock from the events before acting. A fired step keeps its row (with
 # ``fired_at``, ``due_at`` NULL) so a later recompute does not fire it again; a sweep reads only due rows.

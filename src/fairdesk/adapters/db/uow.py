@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from fairdesk.adapters.db import complaints, field, work
+from fairdesk.adapters.db import calendars, complaints, field, work
 from fairdesk.adapters.db import repositories as repos
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
@@ -53,6 +53,7 @@ class SqlUnitOfWork:
         self.stock = field.StockRepository(s)
         self.complaints = complaints.ComplaintRepository(s)
         self.credit = complaints.CreditRepository(s)
+        self.calendars = calendars.CalendarRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from fairdesk.adapters.db import tables as t
+from fairdesk.adapters.db.base import CoreRepository
 
 __all__ = [
     "JobRepository",
@@ -28,16 +28,8 @@ __all__ = [
 ]
 
 
-class _Core:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def _x(self, stmt: sa.Executable, params: object = None) -> sa.CursorResult[Any]:
-        return self.session.connection().execute(stmt, params)  # type: ignore[arg-type]
-
-    @property
-    def _pg(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+class _Core(CoreRepository):
+    """The shared Core repository (adapters/db/base.py), with what this module adds."""
 
     def _claimable(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
         return stmt.with_for_update(skip_locked=True) if self._pg else stmt
