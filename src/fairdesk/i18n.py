@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "negotiate", "problem_title", "t"]
+__all__ = ["LANGUAGES", "negotiate", "problem_text", "problem_title", "t"]
 
 LANGUAGES = ("zh-CN", "en")
 
@@ -36,6 +36,11 @@ PROBLEM_TITLES: dict[str, tuple[str, str]] = {
     "calendar.shifts_overlap": ("班次时间重叠", "Shifts overlap"),
     "calendar.shift_order": ("班次结束时间须晚于开始时间", "A shift must end after it starts"),
     "calendar.invalid_shift": ("班次格式无效", "Invalid shift"),
+    "calendar.invalid_file": ("放假安排文件有误，未作任何更改", "The arrangement file has errors; nothing was changed"),
+    "calendar.too_large": ("放假安排文件过大", "The arrangement file is too large"),
+    "calendar.not_found": ("没有这份放假安排", "No such calendar arrangement"),
+    "calendar.already_applied": ("这份放假安排已经应用", "This arrangement was applied already"),
+    "calendar.year": ("年份无效", "Invalid year"),
     "survey.not_found": ("评价链接无效", "No such survey link"),
     "survey.used": ("该评价链接已使用", "This survey link was already used"),
     "survey.expired": ("该评价链接已过期", "This survey link has expired"),
@@ -638,7 +643,80 @@ UI: dict[str, str] = {
     'Item': '项目',
     'Amount': '金额',
     'No one asked for a person in this period.': '本期间没有客户要求转人工。',
+    # working-day calendars
+    'Working-day calendar': '工作日日历',
+    'Working days and holidays': '工作日与节假日',
+    'Every deadline is counted in Chinese working days. Each year comes from the State Council\'s arrangement an operator imported, else from the package that copies past arrangements, else it is an estimate from the statutory holidays (make-up working days unknown).': '所有时限均按中国工作日计算。每一年的工作日依次取自：运营方导入的国务院放假安排；否则取自收录往年安排的软件包；否则按法定节假日估算（调休上班日未知）。',  # noqa: E501
+    'Year': '年份',
+    'Source': '来源',
+    'source official': '已导入的官方安排',
+    'source package': '软件包收录的官方安排',
+    'source estimate': '估算',
+    'version': '版本',
+    'applied by': '应用人',
+    'in force from': '生效日期',
+    'Import a year\'s arrangement': '导入全年放假安排',
+    'The file: a line "year: 2027", then one date per line with its kind (holiday or makeup) and its festival, e.g. "2027-02-06 makeup 春节".': '文件格式：第一行“year: 2027”，之后每行一个日期，写明类型（holiday 放假 或 makeup 调休上班）和节日，例如“2027-02-06 makeup 春节”。',  # noqa: E501
+    'File (text, UTF-8)': '文件（文本，UTF-8）',
+    'or paste it here': '或粘贴到这里',
+    'Check and preview': '检查并预览',
+    'Nothing was changed. Fix these lines and check again:': '未作任何更改。请修改以下各行后重新检查：',
+    'whole file': '整个文件',
+    'Line {n}': '第 {n} 行',
+    'Preview': '预览',
+    'This arrangement was applied already.': '这份安排已经应用。',
+    'It replaces': '它将替代',
+    'Days that change (from tomorrow on)': '发生变化的日期（自明天起）',
+    'Before': '原来',
+    'After': '之后',
+    'day normal': '普通日',
+    'day holiday': '放假',
+    'day makeup': '调休上班',
+    'Open deadlines that would move': '将会移动的未到期时限',
+    'Deadline': '时限',
+    'Moves by': '移动',
+    'hours': '小时',
+    'request': '服务单',
+    'deadline acceptance': '受理决定期限',
+    'deadline mediation': '调解期限',
+    'deadline first_response': '首次响应期限',
+    'deadline onsite': '上门期限',
+    'deadline resolution': '解决期限',
+    'Apply this arrangement': '应用此安排',
+    'Applying makes this the year\'s official arrangement from tomorrow on, records who applied it in the evidence log, and recomputes every open deadline in the background. Deadlines already met or missed do not move.': '应用后，自明天起以本安排为该年的官方安排，应用人记入防篡改日志，所有未到期的时限在后台重新计算。已达成或已超时的时限不会变动。',  # noqa: E501
+    'Cancel': '取消',
+    'calendar.recompute': '按新日历重算时限',
+    'phase recomputing': '重新计算中',
+    'open requests rechecked': '张未结服务单已重新计算',
+    'complaint deadlines moved': '个投诉时限已调整',
+    'estimate': '估算',
+    'estimated: the official holiday arrangement for this period is not published yet': '估算：该期间的官方放假安排尚未发布，可能调整',  # noqa: E501
+    'No official holiday arrangement from': '以下日期起尚无官方放假安排：',
+    'deadlines after it are estimates. Import the arrangement': '此后的时限均为估算。导入放假安排',
+    'days from now': '天后',
 }
+
+#: A calendar file's problems in Chinese (the English sentence comes with the problem).
+CALENDAR_PROBLEMS_ZH = {
+    "calendar.too_long": "全年放假安排最多 {max} 行",
+    "calendar.year_twice": "年份写了两次",
+    "calendar.line_format": "格式应为“日期 类型 节日”，例如“2027-02-06 makeup 春节”：{value}",
+    "calendar.bad_date": "“{value}”不是日期（例如 2027-01-01）",
+    "calendar.bad_kind": "“{value}”既不是 holiday（放假）也不是 makeup（调休上班）",
+    "calendar.bad_festival": "“{value}”不是法定节日（元旦、春节、清明节、劳动节、端午节、中秋节、国庆节）",
+    "calendar.duplicate": "{day} 已在第 {first} 行出现",
+    "calendar.year_first": "请先写明年份，例如“year: 2027”",
+    "calendar.wrong_year": "{day} 不在本文件的年份 {year} 内",
+    "calendar.makeup_weekday": "{day} 是星期{weekday}；调休上班日只能是星期六或星期日",
+    "calendar.no_year": "文件未写明年份（例如“year: 2027”）",
+    "calendar.not_covered": "未覆盖全年：缺少{missing}的放假安排",
+}
+
+
+def problem_text(code: str, english: str, values: dict[str, str], lang: str) -> str:
+    """One problem of a file in the reader's language."""
+    template = CALENDAR_PROBLEMS_ZH.get(code) if lang == "zh-CN" else None
+    return template.format(**values) if template else english
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str | None,

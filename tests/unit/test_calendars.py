@@ -56,7 +56,8 @@ class TestTheFile:
 
     def test_a_make_up_working_day_on_a_weekday_is_refused(self) -> None:
         problems = _problems(TEXT.replace("2027-02-20 makeup", "2027-02-19 makeup"))
-        assert len(problems) == 1 and problems[0][0] == _line("2027-02-20") and "2027-02-19 is a weekday (星期五)" in problems[0][1]
+        assert len(problems) == 1 and problems[0][0] == _line("2027-02-20")
+        assert "2027-02-19 is a weekday (星期五)" in problems[0][1]
 
     def test_a_date_outside_the_file_s_year_is_refused(self) -> None:
         problems = _problems(TEXT.replace("2027-06-09 holiday", "2028-06-09 holiday"))

@@ -17,7 +17,8 @@ import holidays as holiday_rules
 
 from fairdesk.domain.calendars import DayKind
 
-__all__ = ["estimate_kind", "estimate_label", "estimate_names", "package_kind", "package_label", "package_years"]
+__all__ = ["estimate_kind", "estimate_label", "estimate_names", "package_kind", "package_label", "package_names",
+           "package_years"]
 
 
 @functools.cache
@@ -47,6 +48,20 @@ def package_kind(day: date) -> DayKind | None:
     if not on_holiday and day.weekday() >= 5:
         return DayKind.MAKEUP
     return DayKind.NORMAL
+
+
+@functools.cache
+def package_names(year: int) -> dict[date, str]:
+    """The festival (Chinese name) of each holiday and make-up working day of a year the package covers."""
+    from fairdesk.domain.calendars import festival_of
+
+    out, day = {}, date(year, 1, 1)
+    while day.year == year:
+        _on, name = chinese_calendar.get_holiday_detail(day)
+        if name and package_kind(day) is not DayKind.NORMAL:
+            out[day] = festival_of(name) or name
+        day = date.fromordinal(day.toordinal() + 1)
+    return out
 
 
 @functools.cache

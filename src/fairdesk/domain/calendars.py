@@ -19,7 +19,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from fairdesk.domain.errors import InvalidInput
@@ -29,9 +29,11 @@ __all__ = [
     "Arrangement",
     "ArrangementInvalid",
     "DayKind",
+    "Problem",
     "Source",
     "Version",
     "WorkingCalendar",
+    "festival_of",
     "parse_arrangement",
 ]
 
@@ -106,17 +108,32 @@ class Arrangement:
         return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: its line (0: the whole file), a stable code, the English sentence and the
+    values in it (so a page can say it in the reader's language)."""
+
+    line: int
+    code: str
+    text: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
 class ArrangementInvalid(InvalidInput):
     """A file that is not a valid year's arrangement: every problem with its line number."""
 
-    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
-        self.problems = list(problems)
+    def __init__(self, details: Sequence[Problem]) -> None:
+        self.details = list(details)
+        self.problems = [(p.line, p.text) for p in self.details]
         first = "; ".join(f"line {n}: {why}" if n else why for n, why in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-        super().__init__("calendar.invalid_file", first + more, field="file")
+        super().__init__("calendar.invalid_file", first + more, field="file",
+                         errors=[{"field": "file", "line": p.line, "code": p.code, "detail": p.text}
+                                 for p in self.details])
 
 
-def _festival(name: str) -> str | None:
+def festival_of(name: str) -> str | None:
+    """A festival's Chinese name from how a notice or a package spells it (None: not a statutory festival)."""
     name = name.strip().removesuffix("（补假）").removesuffix("(补假)").strip()
     if name in FESTIVALS:
         return name
@@ -128,59 +145,71 @@ def parse_arrangement(text: str) -> Arrangement:
     (``holiday``/``休`` or ``makeup``/``班``) and its festival; ``#`` starts a comment. Refused, with every
     problem and its line, unless each date appears once, lies in the named year, a make-up working day falls
     on a Saturday or Sunday, and all seven statutory festivals are there (the whole year is covered)."""
-    problems: list[tuple[int, str]] = []
+    problems: list[Problem] = []
+
+    def problem(n: int, code: str, text: str, **values: object) -> None:
+        problems.append(Problem(n, code, text, {k: str(v) for k, v in values.items()}))
+
     year: int | None = None
     seen: dict[date, int] = {}
     entries: list[Entry] = []
     lines = text.replace("\ufeff", "").splitlines()
     if len(lines) > MAX_LINES:
-        raise ArrangementInvalid([(0, f"a year's arrangement has at most {MAX_LINES} lines")])
+        raise ArrangementInvalid([Problem(0, "calendar.too_long", f"a year's arrangement has at most {MAX_LINES} lines",
+                                          {"max": str(MAX_LINES)})])
     for n, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         if m := _YEAR.match(line):
             if year is not None:
-                problems.append((n, "the year is named twice"))
+                problem(n, "calendar.year_twice", "the year is named twice")
             year = int(m.group(1))
             continue
         parts = line.replace(",", " ").replace("，", " ").replace("\t", " ").split(None, 2)
         if len(parts) < 3:
-            problems.append((n, f"expected a date, a kind and a festival, like '2027-02-06 makeup 春节': {line!r}"))
+            problem(n, "calendar.line_format",
+                    f"expected a date, a kind and a festival, like '2027-02-06 makeup 春节': {line!r}", value=line)
             continue
         when, kind_text, name = parts
         try:
             day = date.fromisoformat(when)
         except ValueError:
-            problems.append((n, f"{when!r} is not a date like 2027-01-01"))
+            problem(n, "calendar.bad_date", f"{when!r} is not a date like 2027-01-01", value=when)
             continue
         kind = _KINDS.get(kind_text.lower())
         if kind is None:
-            problems.append((n, f"{kind_text!r} is neither 'holiday' (休) nor 'makeup' (班)"))
+            problem(n, "calendar.bad_kind", f"{kind_text!r} is neither 'holiday' (休) nor 'makeup' (班)",
+                    value=kind_text)
             continue
-        festival = _festival(name)
+        festival = festival_of(name)
         if festival is None:
-            problems.append((n, f"{name!r} is not a statutory festival ({'、'.join(FESTIVALS)})"))
+            problem(n, "calendar.bad_festival", f"{name!r} is not a statutory festival ({'、'.join(FESTIVALS)})",
+                    value=name)
             continue
         if day in seen:
-            problems.append((n, f"{day.isoformat()} is already on line {seen[day]}"))
+            problem(n, "calendar.duplicate", f"{day.isoformat()} is already on line {seen[day]}", day=day,
+                    first=seen[day])
             continue
         seen[day] = n
         if year is None:
-            problems.append((n, "name the year first, on a line like 'year: 2027'"))
+            problem(n, "calendar.year_first", "name the year first, on a line like 'year: 2027'")
         elif day.year != year:
-            problems.append((n, f"{day.isoformat()} is not in {year}, the year this file is for"))
+            problem(n, "calendar.wrong_year", f"{day.isoformat()} is not in {year}, the year this file is for", day=day,
+                    year=year)
         if kind is DayKind.MAKEUP and day.weekday() < 5:
-            problems.append((n, f"{day.isoformat()} is a weekday (星期{_WEEKDAY_ZH[day.weekday()]}); "
-                                "a make-up working day falls on a Saturday or Sunday"))
+            problem(n, "calendar.makeup_weekday", f"{day.isoformat()} is a weekday (星期{_WEEKDAY_ZH[day.weekday()]}); "
+                    "a make-up working day falls on a Saturday or Sunday", day=day,
+                    weekday=_WEEKDAY_ZH[day.weekday()])
         entries.append(Entry(day, kind, festival))
     if year is None and not problems:
-        problems.append((0, "the file does not name its year (a line like 'year: 2027')"))
+        problem(0, "calendar.no_year", "the file does not name its year (a line like 'year: 2027')")
     if year is not None:
         held = {e.festival for e in entries if e.kind is DayKind.HOLIDAY}
         missing = [f for f in FESTIVALS if f not in held]
         if missing:
-            problems.append((0, f"the year is not covered: no holiday for {'、'.join(missing)}"))
+            problem(0, "calendar.not_covered", f"the year is not covered: no holiday for {'、'.join(missing)}",
+                    missing="、".join(missing))
     if problems:
         raise ArrangementInvalid(problems)
     assert year is not None
@@ -196,7 +225,7 @@ class Version:
     number: int  # 1, 2, … within its year
     effective_from: date
     applied_by: str = ""
-    applied_at: str = ""  # shown as given (local time text); the domain keeps no clock
+    applied_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +305,12 @@ class WorkingCalendar:
             if self.source_of(lo) is Source.ESTIMATE or self.source_of(hi) is Source.ESTIMATE:
                 return True
         return False
+
+    def is_estimate(self, start: date, deadline: date, today: date) -> bool:
+        """Whether a deadline counted from ``start`` may still move when an arrangement is published: some
+        day it counted over, from tomorrow on (earlier days keep their kind whatever is applied), is estimated."""
+        first = max(start, today + timedelta(days=1))
+        return deadline >= first and self.estimated_between(first, deadline)
 
     def unofficial_from(self, first: date, days: int) -> date | None:
         """The first day, within ``days`` from ``first``, with no official arrangement (imported or package)."""

@@ -18,12 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fairdesk import __version__
 from fairdesk.bootstrap import App
+from fairdesk.entrypoints.api.calendars import router as calendar_api_router
 from fairdesk.entrypoints.api.complaint_routes import router as complaint_router
 from fairdesk.entrypoints.api.field_routes import router as field_router
 from fairdesk.entrypoints.api.problems import install_problem_handlers, problem_response
 from fairdesk.entrypoints.api.routes import router as api_router
 from fairdesk.entrypoints.api.work_routes import router as work_router
 from fairdesk.entrypoints.ratelimit import RateLimit
+from fairdesk.entrypoints.web.calendars import router as calendar_pages_router
 from fairdesk.entrypoints.web.complaint_pages import router as complaint_pages_router
 from fairdesk.entrypoints.web.console_pages import router as console_pages_router
 from fairdesk.entrypoints.web.customer_pages import router as customer_pages_router
@@ -167,6 +169,8 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(console_pages_router)
     app.include_router(customer_pages_router)
     app.include_router(run_pages_router)
+    app.include_router(calendar_pages_router)
+    app.include_router(calendar_api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["health"])

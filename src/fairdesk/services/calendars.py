@@ -255,6 +255,7 @@ def recompute(uows: UowFactory, clock: Clock, version_id: int, progress: Progres
     with uows(readonly=True) as uow:
         applied = uow.calendars.applied()
         after = current(uow)
+        total = uow.sla.open_ticket_count()
     if not any(v.id == version_id for v in applied):
         raise NotFound("calendar.not_found", "no such applied calendar version")
     before = _calendar([v for v in applied if v.id < version_id])
@@ -271,7 +272,7 @@ def recompute(uows: UowFactory, clock: Clock, version_id: int, progress: Progres
         tickets += len(ids)
         after_id = ids[-1]
         if progress:
-            progress("tickets", tickets, 0)
+            progress("tickets", tickets, total)
     with uows() as uow:
         for c, name, due, moved in _complaint_moves(uow, clock, before, after, None, now):
             uow.complaints.set_deadline(c.id, name, moved)
@@ -288,12 +289,13 @@ def recompute(uows: UowFactory, clock: Clock, version_id: int, progress: Progres
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-def _year(cal: WorkingCalendar, year: int) -> dict[str, Any]:
+def _year(cal: WorkingCalendar, year: int, clock: Clock) -> dict[str, Any]:
     found = cal.year(year)
     out: dict[str, Any] = {"year": year, "source": found.source.value}
     if found.version is not None:
         v = found.version
-        out |= {"version": v.number, "applied_by": v.applied_by, "applied_at": v.applied_at,
+        out |= {"version": v.number, "applied_by": v.applied_by,
+                "applied_at": v.applied_at.astimezone(clock.tz).isoformat(timespec="minutes") if v.applied_at else None,
                 "effective_from": v.effective_from.isoformat()}
     elif found.source is Source.PACKAGE:
         out["package"] = holidays.package_label()
@@ -310,7 +312,7 @@ def years(uows: UowFactory, clock: Clock, actor: Actor | None = None) -> list[di
     with uows(readonly=True) as uow:
         cal = current(uow)
         imported = {int(r[1]) for r in uow.calendars.marker()}
-    return [_year(cal, y) for y in sorted({this, this + 1, this + 2} | imported)]
+    return [_year(cal, y, clock) for y in sorted({this, this + 1, this + 2} | imported)]
 
 
 def show(uows: UowFactory, clock: Clock, year: int) -> dict[str, Any]:
@@ -320,17 +322,12 @@ def show(uows: UowFactory, clock: Clock, year: int) -> dict[str, Any]:
     with uows(readonly=True) as uow:
         cal = current(uow)
         history = uow.calendars.history(year)
-    out = _year(cal, year)
+    out = _year(cal, year, clock)
     found = cal.year(year)
     if found.version is not None:
         days = [(e.day, e.kind, e.festival) for e in found.version.arrangement.entries]
     elif found.source is Source.PACKAGE:
-        days, day = [], date(year, 1, 1)
-        while day.year == year:
-            kind = cal.kind(day)
-            if kind is not DayKind.NORMAL:
-                days.append((day, kind, ""))
-            day += timedelta(days=1)
+        days = [(d, cal.kind(d), name) for d, name in holidays.package_names(year).items()]
     else:
         days = [(d, DayKind.HOLIDAY, name) for d, name in holidays.estimate_names(year).items()]
     out["days"] = [{"day": d.isoformat(), "kind": k.value, "festival": f} for d, k, f in days]
@@ -350,5 +347,7 @@ def warning(uow: UnitOfWork, clock: Clock) -> dict[str, Any] | None:
 
 
 def estimated(uow: UnitOfWork, start: datetime, deadline: datetime, clock: Clock) -> bool:
-    """Whether a deadline counted from ``start`` depends on a day known only by estimate."""
-    return current(uow).estimated_between(start.astimezone(clock.tz).date(), deadline.astimezone(clock.tz).date())
+    """Whether a deadline counted from ``start`` depends on a day known only by estimate (and may still move)."""
+    tz = clock.tz
+    return current(uow).is_estimate(start.astimezone(tz).date(), deadline.astimezone(tz).date(),
+                                    clock.now().astimezone(tz).date())

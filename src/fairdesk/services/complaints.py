@@ -292,6 +292,10 @@ def _view(uow: UnitOfWork, actor: Actor, c: Complaint, clock: Clock, *, full: bo
         "deadlines": {"acceptance": _local(c.due_acceptance, clock),
                       "first_response": _local(c.due_first_response, clock),
                       "mediation_end": _local(c.due_mediation, clock)},
+        # A working-day deadline over a period with no published arrangement is an estimate.
+        "estimated": {"acceptance": calendars.estimated(uow, c.received_at, c.due_acceptance, clock),
+                      "mediation_end": bool(c.due_mediation and c.accepted_at and calendars.estimated(
+                          uow, c.accepted_at, c.due_mediation, clock))},
         "accepted_at": _local(c.accepted_at, clock), "first_response_at": _local(c.first_response_at, clock),
         "reject_reason": c.reject_reason.value if c.reject_reason else None, "proposal": c.proposal,
         "consumer_confirmed": c.consumer_confirmed, "ended_at": _local(c.ended_at, clock),

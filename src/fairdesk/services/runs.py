@@ -26,7 +26,7 @@ import structlog
 from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import TicketFilter
-from fairdesk.services import credit, identity, imports, sla, tickets
+from fairdesk.services import calendars, credit, identity, imports, sla, tickets
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UowFactory
@@ -41,7 +41,8 @@ CHUNK = 200
 EXPORT_PAGE = 1000
 EXPORT_DAYS = (7, 30, 90, 365)
 LEASE_S = 120
-KINDS = (*(f"import.{k}" for k in imports.KINDS), "export.tickets", "report.credit", "report.sla")
+KINDS = (*(f"import.{k}" for k in imports.KINDS), "export.tickets", "report.credit", "report.sla",
+         "calendar.recompute")
 #: Whether the page has to show the progress again: how often (seconds) at most a run writes it.
 PROGRESS_EVERY_S = 0.25
 
@@ -56,6 +57,8 @@ def _require(actor: Actor, kind: str) -> None:
                      else "read SLA attainment")
     elif kind == "report.credit":
         require_role(actor, Role.MANAGER, what="recompute scores")
+    elif kind == "calendar.recompute":
+        require_role(actor, Role.MANAGER, what="change the official calendar")
     else:
         raise InvalidInput("run.kind", f"start one of {', '.join(KINDS)}", field="kind")
 
@@ -77,6 +80,8 @@ def start(uows: UowFactory, actor: Actor, clock: Clock, kind: str, params: dict[
         if days not in EXPORT_DAYS:
             raise InvalidInput("run.days", f"export the last {', '.join(map(str, EXPORT_DAYS))} days", field="days")
         params, data = {"days": days}, None
+    elif kind == "calendar.recompute":
+        params, data = {"version_id": int(params["version_id"])}, None
     else:
         params, data = {}, None
     with uows() as uow:
@@ -223,9 +228,16 @@ def _credit(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Pr
     return Done({"scores": stored})
 
 
+def _recompute_deadlines(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Progress) -> Done:
+    """After a calendar version was applied: every open deadline follows it (calendars.recompute)."""
+    progress("recomputing", 0, 0, now=True)
+    return Done(calendars.recompute(uows, clock, json.loads(run.params)["version_id"],
+                                    lambda phase, done, total: progress("recomputing", done, total)))
+
+
 RUNNERS: dict[str, Callable[[UowFactory, Clock, Actor, Any, Progress], Done]] = {
     **{f"import.{k}": _import for k in imports.KINDS}, "export.tickets": _export, "report.credit": _credit,
-    "report.sla": _sla}
+    "report.sla": _sla, "calendar.recompute": _recompute_deadlines}
 
 
 def run_next(uows: UowFactory, clock: Clock) -> bool:

@@ -275,7 +275,8 @@ def ticket_with_clocks(uow: UnitOfWork, actor: Actor, ticket_id: int, clock_: Cl
     for name, c in _clocks(ticket, events, policy, now).items():
         state = _state(c, policy, now)
         # A deadline counted over a day nobody has published the arrangement for yet is an estimate.
-        estimate = working.estimated_between(c.started.astimezone(tz).date(), state.deadline.astimezone(tz).date())
+        estimate = working.is_estimate(c.started.astimezone(tz).date(), state.deadline.astimezone(tz).date(),
+                                       now.astimezone(tz).date())
         out[name] = {"deadline": state.deadline.astimezone(tz).isoformat(), "remaining_s": round(state.remaining_s),
                      "breached": state.breached, "paused": state.paused,
                      "met": state.stopped and not state.breached, "estimate": estimate}

@@ -42,8 +42,8 @@ class CalendarRepository(CoreRepository):
         v = t.calendar_versions.c
         rows = self._x(sa.select(t.calendar_versions).where(v.applied_at.is_not(None)).order_by(v.id)).all()
         found = self._arrangements([r.id for r in rows])
-        return [Version(r.id, found[r.id], r.number, r.effective_from, r.applied_by or "",
-                        r.applied_at.isoformat() if r.applied_at else "") for r in rows]
+        return [Version(r.id, found[r.id], r.number, r.effective_from, r.applied_by or "", r.applied_at)
+                for r in rows]
 
     def add_draft(self, arrangement: Arrangement, filename: str, created_by: str, at: datetime) -> int:
         version_id = int(self._x(sa.insert(t.calendar_versions).values(

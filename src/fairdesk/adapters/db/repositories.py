@@ -662,6 +662,11 @@ class SlaRepository(_Repo):
             q = q.where(c.brand_id == brand_id)
         return self._core(q.order_by(c.id).limit(limit)).scalars().all()
 
+    def open_ticket_count(self) -> int:
+        c = t.tickets.c
+        return int(self._core(sa.select(sa.func.count()).select_from(t.tickets).where(
+            c.status.in_([s.value for s in OPEN_STATUSES]))).scalar_one())
+
 class ContactRepository(_Repo):
     def policy(self, brand_id: int) -> dict[str, Any] | None:
         c = t.routing_policies.c

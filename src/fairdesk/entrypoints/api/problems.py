@@ -95,8 +95,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = domain_status(exc)
-        errors = None
-        if "field" in exc.context:
+        errors = exc.context.get("errors")  # several problems at once (e.g. a file's lines)
+        if errors is None and "field" in exc.context:
             errors = [{"field": exc.context["field"], "code": exc.code, "detail": exc.detail}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, TooManyRequests):

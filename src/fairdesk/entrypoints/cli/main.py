@@ -1054,6 +1054,7 @@ def surveys_report(brand: BrandOpt, group: Annotated[str, typer.Option(help="bra
 
 
 # The field's commands live in their own module and register themselves on `app`.
+from fairdesk.entrypoints.cli import calendars as _calendars  # noqa: E402, F401
 from fairdesk.entrypoints.cli import complaints as _complaints  # noqa: E402, F401
 from fairdesk.entrypoints.cli import field as _field  # noqa: E402, F401
 

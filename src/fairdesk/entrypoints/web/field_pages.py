@@ -133,6 +133,7 @@ def dashboard(request: Request, actor: PageActor) -> Response:
     import json
 
     from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.services import calendars as calendar_svc
     from fairdesk.services import reports
 
     app = _app(request)
@@ -144,4 +145,6 @@ def dashboard(request: Request, actor: PageActor) -> Response:
         return _error_page(request, exc)
     # The charts read this JSON (type="application/json" is data, not script: the CSP stays strict).
     blob = json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
-    return render(request, "dashboard.html", d=data, blob=blob)
+    with app.uows(readonly=True) as uow:
+        warning = calendar_svc.warning(uow, app.clock)
+    return render(request, "dashboard.html", d=data, blob=blob, warning=warning)
