@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -43,8 +44,9 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("demo")
 
 
-@pytest.fixture(scope="session")
-def server(demo_dir: Path) -> Iterator[str]:
+@contextmanager
+def running_demo(demo_dir: Path, at: str) -> Iterator[str]:
+    """A `fairdesk demo` server (and its worker) with its clock started at ``at``; yields its base URL."""
     reason = _missing()
     if reason:
         if IN_CI:
@@ -59,7 +61,7 @@ def server(demo_dir: Path) -> Iterator[str]:
     log_path = demo_dir / "demo.log"
     log_file = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "fairdesk", "demo", "--dir", str(demo_dir), "--port", str(port),
-                             "--at", DEMO_AT], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+                             "--at", at], env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -71,10 +73,18 @@ def server(demo_dir: Path) -> Iterator[str]:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"demo server did not start: {log_path.read_text('utf-8', 'replace')[-2000:]}")
         time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
-    log_file.close()
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log_file.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_dir: Path) -> Iterator[str]:
+    with running_demo(demo_dir, DEMO_AT) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def _pages(page, role: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped
     if role == "technician":
         return [("my-day", f"/my-day?day={DAY}")]
     if role == "manager":
-        return [("dashboard", "/dashboard"), ("runs", "/runs")]
+        return [("dashboard", "/dashboard"), ("runs", "/runs"), ("calendar", "/calendar")]
     return [("dashboard", "/dashboard")]  # auditor
 
 
