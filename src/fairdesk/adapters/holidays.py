@@ -13,7 +13,6 @@ from datetime import date
 from importlib import metadata
 
 import chinese_calendar
-import holidays as holiday_rules
 
 from fairdesk.domain.calendars import DayKind
 
@@ -64,9 +63,15 @@ def package_names(year: int) -> dict[date, str]:
     return out
 
 
+def _rules():  # type: ignore[no-untyped-def]
+    import holidays  # 0.1 s to import: only when a year has to be estimated
+
+    return holidays
+
+
 @functools.cache
 def _statutory(year: int) -> frozenset[date]:
-    return frozenset(holiday_rules.China(years=year))
+    return frozenset(_rules().China(years=year))
 
 
 def estimate_kind(day: date) -> DayKind:
@@ -78,5 +83,5 @@ def estimate_kind(day: date) -> DayKind:
 @functools.cache
 def estimate_names(year: int) -> dict[date, str]:
     """The estimated holidays of a year with their Chinese names (for `calendar show`)."""
-    found = holiday_rules.China(years=year, language="zh_CN")
+    found = _rules().China(years=year, language="zh_CN")
     return {d: n.replace("（补假）", "") for d, n in sorted(found.items())}
