@@ -694,6 +694,35 @@ UI: dict[str, str] = {
     'No official holiday arrangement from': '以下日期起尚无官方放假安排：',
     'deadlines after it are estimates. Import the arrangement': '此后的时限均为估算。导入放假安排',
     'days from now': '天后',
+    # the customer's own actions on a request
+    'action cancel': '取消报修',
+    'action confirm_fixed': '确认已修好',
+    'action not_fixed': '没修好，重新处理',
+    'action answered': '补充信息',
+    'action cancel_visit': '取消上门',
+    'confirm cancel': '确认取消报修',
+    'confirm confirm_fixed': '确认已修好',
+    'confirm not_fixed': '提交，重新处理',
+    'confirm answered': '提交',
+    'confirm cancel_visit': '确认取消上门',
+    'Nothing to do for now: we will tell you when something changes.': '目前无需您操作，有变化时我们会通知您。',
+    '— choose —': '— 请选择 —',
+    'Back to the request': '返回服务单',
+    'What will happen': '将会发生什么',
+    'The request ends as cancelled and cannot be opened again; for a new fault, report a new repair.': '服务单将以“已取消”结束，不能再恢复；如有新的故障，请重新报修。',  # noqa: E501
+    'The booked visit is cancelled with it:': '已预约的上门将一并取消：',
+    'Any parts held for it are released.': '为此预留的配件会释放。',
+    'The visit is cancelled:': '上门预约将被取消：',
+    'Your request stays open: choose another time whenever you like.': '您的报修仍然有效，可随时另选时间。',
+    'The request is closed as repaired. If the fault comes back, report a new repair.': '服务单将按“已修好”关闭。如故障再次出现，请重新报修。',  # noqa: E501
+    'You can then rate the service.': '之后您可以为本次服务评分。',
+    'The request is opened again and goes back to the service team, who will contact you.': '服务单将重新打开，交回服务团队，他们会与您联系。',  # noqa: E501
+    'Your answer goes to the service team and the request goes on.': '您的回复将转给服务团队，服务单继续处理。',
+    'What is still wrong?': '还有什么问题？',
+    'Your answer': '您的回复',
+    'Reason (optional)': '原因（选填）',
+    'Tell us in a few words.': '请简单说明一下。',
+    'Go back, change nothing': '返回，不做更改',
 }
 
 #: A calendar file's problems in Chinese (the English sentence comes with the problem).

@@ -37,6 +37,7 @@ def _pages(page, role: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped
         complaint = _first_href(page, r"/my/complaints/\d+")
         return [("my-requests", "/my"), ("request", ticket), ("visit", ticket.replace("/tickets/", "/my/tickets/")
                                                                    + "/visit"),
+                ("request-cancel", ticket.replace("/tickets/", "/my/tickets/") + "/do/cancel"),
                 ("repair", "/my/repair"), ("chat", "/my/chat"), ("plans", "/my/plans"), ("plan-change", change),
                 ("complaints", "/my/complaints"), ("complaint", complaint)]
     if role == "agent":

@@ -40,9 +40,12 @@ def test_a_customer_reports_a_repair_picks_a_window_moves_it_and_cancels(client:
     moved = client.post(visit_url, data={"window": re.findall(r'name="window" value="([^"]+)"', booked.text)[-1],
                                          "csrf": csrf_of(booked.text)}, follow_redirects=True)
     assert re.search(r'id="visit-window">([^<]+)<', moved.text).group(1) != first
-    visit_id = re.search(r'name="visit_id" value="(\d+)"', moved.text).group(1)
-    cancelled = client.post(f"{visit_url}/cancel", data={"visit_id": visit_id, "csrf": csrf_of(moved.text)},
-                            follow_redirects=True)
+    # Cancelling the visit asks first, saying what will happen; going back changes nothing.
+    ask = client.get(re.search(r'href="([^"]+)" id="cancel-visit"', moved.text).group(1))
+    assert "上门预约将被取消" in ask.text and 'id="action-back"' in ask.text
+    unconfirmed = client.post(ticket_url := ask.url.path, data={"csrf": csrf_of(ask.text)}, follow_redirects=True)
+    assert "您的上门预约" in client.get(visit_url).text and "确认取消上门" in unconfirmed.text
+    cancelled = client.post(ticket_url, data={"confirm": "yes", "csrf": csrf_of(ask.text)}, follow_redirects=True)
     assert "您的上门预约" not in cancelled.text and "选择上门时间" in cancelled.text
     assert f.ticket  # the field's own request is untouched
     bad = client.post(visit_url, data={"window": "not-a-window", "csrf": csrf_of(moved.text)})

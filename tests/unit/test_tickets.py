@@ -9,13 +9,16 @@ import pytest
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import (
+    CUSTOMER_ACTIONS,
     CUSTOMER_TRANSITIONS,
     TRANSITIONS,
     Category,
     Channel,
+    CustomerAction,
     EventKind,
     Status,
     Ticket,
+    customer_actions,
     format_ticket_number,
 )
 
@@ -68,6 +71,17 @@ class TestTransitionTable:
     def test_customer_moves_are_a_subset_of_the_table(self) -> None:
         for start, targets in CUSTOMER_TRANSITIONS.items():
             assert targets <= TRANSITIONS[start]
+
+    def test_every_move_a_customer_may_make_is_offered_as_exactly_one_action_in_their_words(self) -> None:
+        for start, targets in CUSTOMER_TRANSITIONS.items():
+            offered = [CUSTOMER_ACTIONS[a].to for a in customer_actions(start)]
+            assert sorted(offered) == sorted(targets), start
+        assert customer_actions(Status.IN_PROGRESS) == [] and customer_actions(Status.CLOSED) == []
+
+    def test_the_actions_that_end_a_request_are_confirmed_first(self) -> None:
+        final = {a for a, rule in CUSTOMER_ACTIONS.items() if rule.final}
+        assert final == {CustomerAction.CANCEL, CustomerAction.CONFIRM_FIXED}
+        assert all(CUSTOMER_ACTIONS[a].to in (Status.CANCELLED, Status.CLOSED) for a in final)
 
     def test_closed_and_cancelled_are_final(self) -> None:
         assert not TRANSITIONS[Status.CLOSED] and not TRANSITIONS[Status.CANCELLED]

@@ -11,16 +11,19 @@ from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 
 __all__ = [
+    "CUSTOMER_ACTIONS",
     "CUSTOMER_TRANSITIONS",
     "TRANSITIONS",
     "Category",
     "Channel",
+    "CustomerAction",
     "EventKind",
     "Priority",
     "Status",
     "Ticket",
     "TicketEvent",
     "TicketFilter",
+    "customer_actions",
     "format_ticket_number",
 ]
 
@@ -109,6 +112,38 @@ CUSTOMER_TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 OPEN_STATUSES = frozenset(s for s in Status if TRANSITIONS[s]) - {S.RESOLVED}
+
+
+class CustomerAction(StrEnum):
+    """What a customer does to their own request, in their words (never the staff's list of states)."""
+
+    CANCEL = "cancel"  # 取消报修
+    CONFIRM_FIXED = "confirm_fixed"  # 确认已修好
+    NOT_FIXED = "not_fixed"  # 没修好，重新处理
+    ANSWERED = "answered"  # 已补充信息
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """Where an action takes the request; a final one is confirmed first, some need the customer's words."""
+
+    to: Status
+    final: bool
+    needs_note: bool
+
+
+CUSTOMER_ACTIONS: dict[CustomerAction, ActionRule] = {
+    CustomerAction.CANCEL: ActionRule(S.CANCELLED, final=True, needs_note=False),
+    CustomerAction.CONFIRM_FIXED: ActionRule(S.CLOSED, final=True, needs_note=False),
+    CustomerAction.NOT_FIXED: ActionRule(S.REOPENED, final=False, needs_note=True),
+    CustomerAction.ANSWERED: ActionRule(S.TRIAGED, final=False, needs_note=True),
+}
+
+
+def customer_actions(status: Status) -> list[CustomerAction]:
+    """The actions a customer is offered on a request in this state (each one a move they are allowed)."""
+    allowed = CUSTOMER_TRANSITIONS.get(status, frozenset())
+    return [a for a, rule in CUSTOMER_ACTIONS.items() if rule.to in allowed]
 
 
 def format_ticket_number(prefix: str, local_day: date, sequence: int) -> str:

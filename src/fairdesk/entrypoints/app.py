@@ -33,6 +33,7 @@ from fairdesk.entrypoints.web.field_pages import router as field_pages_router
 from fairdesk.entrypoints.web.pages import LoginRequired
 from fairdesk.entrypoints.web.pages import router as web_router
 from fairdesk.entrypoints.web.run_pages import router as run_pages_router
+from fairdesk.entrypoints.web.tickets import router as ticket_pages_router
 from fairdesk.services.complaints import MAX_ATTACHMENT
 from fairdesk.services.imports import MAX_IMPORT
 
@@ -170,6 +171,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(customer_pages_router)
     app.include_router(run_pages_router)
     app.include_router(calendar_pages_router)
+    app.include_router(ticket_pages_router)
     app.include_router(calendar_api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -57,6 +57,7 @@ __all__ = [
     "plan",
     "reschedule",
     "windows",
+    "withdraw_request",
 ]
 
 DISPATCH_ROLES = (Role.MANAGER, Role.DISPATCHER)
@@ -540,6 +541,32 @@ def _end(actor: Actor, visit_id: int, status: str, reason: str, uow: UnitOfWork,
         out = _visit_dict(uow, visit, clock)
         uow.commit()
     return out
+
+
+def withdraw_request(actor: Actor, ticket_id: int, note: str, uow: UnitOfWork, clock: Clock, *,
+                     public_url: str = "") -> Ticket:
+    """The request is withdrawn (by its customer, or staff for them): a booked visit is cancelled with it — its
+    time and parts freed, the customer told — and the request ends as cancelled, all in one transaction."""
+    from fairdesk.services.tickets import after_move  # tickets' use cases do not need dispatch
+
+    note = clean_text(note, "note", 500, required=False)
+    now = clock.now()
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id, for_update=True)
+        if Status.CANCELLED not in ticket.allowed_next(actor):  # refused before anything is freed
+            ticket.move(Status.CANCELLED, actor=actor, at=now)
+        visit = uow.appointments.active_for_ticket(ticket.id)
+        if visit is not None and visit.status == "booked":
+            uow.appointments.release_slots(visit.id)
+            freed = parts_svc.release(uow, ticket.brand_id, visit.id, actor=actor.describe(), at=now)
+            uow.appointments.update(visit.id, status="cancelled", updated_at=now,
+                                    closing_reason=note or "request withdrawn")
+            visit = uow.appointments.get(ticket.brand_id, visit.id)
+            _after(uow, ticket, actor, visit, "cancelled", clock, note or "request withdrawn", released=freed)
+        event = ticket.move(Status.CANCELLED, actor=actor, at=now, note=note)
+        after_move(uow, ticket, event, clock, public_url)
+        uow.commit()
+    return ticket
 
 
 def cancel(actor: Actor, visit_id: int, reason: str, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:

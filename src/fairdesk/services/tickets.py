@@ -34,6 +34,7 @@ __all__ = [
     "MoveTicket",
     "OpenTicket",
     "add_attachment",
+    "after_move",
     "assign_ticket",
     "attachment",
     "attachments",
@@ -212,17 +213,23 @@ def move_ticket(cmd: MoveTicket, uow: UnitOfWork, clock: Clock, *, public_url: s
     with uow:
         ticket = access_ticket(uow, cmd.actor, cmd.ticket_id, for_update=True)
         event = ticket.move(cmd.to, actor=cmd.actor, at=clock.now(), note=cmd.note)
-        sla.reschedule_ticket(uow, ticket, clock)
-        notifier = Notifier(uow, clock)
-        notifier.webhook(ticket.brand_id, "ticket.moved", {**_hook_data(ticket), "from": event.from_status.value})
-        if cmd.to is Status.RESOLVED:
-            surveys.start_survey(uow, ticket, clock, notifier, public_url)
-        notifier.flush()
-        evidence.record(uow, ticket.brand_id, "ticket.moved", f"ticket:{ticket.id}", ticket.customer_id,
-                        {"number": ticket.number, "from": event.from_status.value, "to": event.to_status.value,
-                         "note": event.note, "by": event.actor}, clock)
+        after_move(uow, ticket, event, clock, public_url)
         uow.commit()
     return ticket
+
+
+def after_move(uow: UnitOfWork, ticket: Ticket, event: TicketEvent, clock: Clock, public_url: str = "") -> None:
+    """What every move of a request does beside it (in the caller's transaction): its SLA steps, the webhook,
+    the survey once resolved, the evidence log."""
+    sla.reschedule_ticket(uow, ticket, clock)
+    notifier = Notifier(uow, clock)
+    notifier.webhook(ticket.brand_id, "ticket.moved", {**_hook_data(ticket), "from": event.from_status.value})
+    if event.to_status is Status.RESOLVED:
+        surveys.start_survey(uow, ticket, clock, notifier, public_url)
+    notifier.flush()
+    evidence.record(uow, ticket.brand_id, "ticket.moved", f"ticket:{ticket.id}", ticket.customer_id,
+                    {"number": ticket.number, "from": event.from_status.value, "to": event.to_status.value,
+                     "note": event.note, "by": event.actor}, clock)
 
 
 @dataclass(frozen=True)

@@ -142,18 +142,6 @@ def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annot
     return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
 
 
-@router.post("/my/tickets/{ticket_id}/visit/cancel", response_class=HTMLResponse)
-def visit_cancel(request: Request, actor: PageActor, ticket_id: int, visit_id: Annotated[int, Form(ge=1)],
-                 csrf: Csrf = "") -> Response:
-    app = _app(request)
-    try:
-        _check_csrf(request, csrf)
-        dispatch_svc.cancel(actor, visit_id, "cancelled by the customer on the web", app.uows(), app.clock)
-    except DomainError as exc:
-        return _error_page(request, exc)
-    return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
-
-
 # --- chat, with a person always one button away -----------------------------------------------------------------
 
 def _conversation(request: Request, actor: PageActor) -> int:

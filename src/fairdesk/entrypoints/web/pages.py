@@ -360,8 +360,11 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
 
     photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
     survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+    from fairdesk.domain.tickets import customer_actions
+
     return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
+                  actions=customer_actions(ticket.status) if actor.is_customer else [],
                   survey=survey,
                   can_attach=not actor.read_only and ticket.status not in (Status.CLOSED, Status.CANCELLED))
 
