@@ -723,6 +723,13 @@ UI: dict[str, str] = {
     'Reason (optional)': '原因（选填）',
     'Tell us in a few words.': '请简单说明一下。',
     'Go back, change nothing': '返回，不做更改',
+    'technician': '师傅',
+    'step submitted': '已提交',
+    'step accepted': '已受理',
+    'step dispatched': '已派单',
+    'step on_site': '师傅上门',
+    'step done': '服务完成',
+    'This request was cancelled.': '此服务单已取消。',
 }
 
 #: A calendar file's problems in Chinese (the English sentence comes with the problem).

@@ -34,6 +34,9 @@ def test_the_customer_is_offered_actions_in_words_not_the_staff_status_list(clie
     page = client.get(f"/tickets/{ticket_id}").text
     assert 'id="do-cancel"' in page and "取消报修" in page
     assert 'name="to"' not in page  # no status dropdown for a customer
+    # Progress as plain steps, the booked visit with its technician.
+    assert re.search(r'<li class="done current" aria-current="step">已派单</li>', page)
+    assert 'id="visit-summary"' in page and "师傅 Wang" in page
 
 
 def test_staff_choose_a_state_deliberately_none_is_preselected(client: TestClient, seed: Seed) -> None:

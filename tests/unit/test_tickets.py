@@ -83,6 +83,14 @@ class TestTransitionTable:
         assert final == {CustomerAction.CANCEL, CustomerAction.CONFIRM_FIXED}
         assert all(CUSTOMER_ACTIONS[a].to in (Status.CANCELLED, Status.CLOSED) for a in final)
 
+    def test_every_state_but_cancelled_is_a_step_the_customer_can_follow(self) -> None:
+        from fairdesk.domain.tickets import Step, progress
+
+        steps, _ = progress(Status.NEW)
+        assert steps == [Step.SUBMITTED, Step.ACCEPTED, Step.DISPATCHED, Step.ON_SITE, Step.DONE]
+        assert {s: progress(s)[1] for s in Status if progress(s)[1] is None} == {Status.CANCELLED: None}
+        assert progress(Status.SCHEDULED)[1] is Step.DISPATCHED and progress(Status.CLOSED)[1] is Step.DONE
+
     def test_closed_and_cancelled_are_final(self) -> None:
         assert not TRANSITIONS[Status.CLOSED] and not TRANSITIONS[Status.CANCELLED]
 

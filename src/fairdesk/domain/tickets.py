@@ -20,11 +20,13 @@ __all__ = [
     "EventKind",
     "Priority",
     "Status",
+    "Step",
     "Ticket",
     "TicketEvent",
     "TicketFilter",
     "customer_actions",
     "format_ticket_number",
+    "progress",
 ]
 
 MAX_SUBJECT = 200
@@ -112,6 +114,28 @@ CUSTOMER_TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 OPEN_STATUSES = frozenset(s for s in Status if TRANSITIONS[s]) - {S.RESOLVED}
+
+
+class Step(StrEnum):
+    """Where a request stands, as the customer follows it: 已提交 → 已受理 → 已派单 → 师傅上门 → 服务完成."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    DONE = "done"
+
+
+_STEP_OF: dict[Status, Step] = {
+    S.NEW: Step.SUBMITTED, S.TRIAGED: Step.ACCEPTED, S.WAITING_CUSTOMER: Step.ACCEPTED, S.REOPENED: Step.ACCEPTED,
+    S.SCHEDULED: Step.DISPATCHED, S.WAITING_PARTS: Step.DISPATCHED, S.IN_PROGRESS: Step.ON_SITE,
+    S.RESOLVED: Step.DONE, S.CLOSED: Step.DONE,
+}
+
+
+def progress(status: Status) -> tuple[list[Step], Step | None]:
+    """The customer's steps and the one reached (None: the request was cancelled)."""
+    return list(Step), _STEP_OF.get(status)
 
 
 class CustomerAction(StrEnum):
