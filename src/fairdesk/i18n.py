@@ -724,6 +724,7 @@ UI: dict[str, str] = {
     'Tell us in a few words.': '请简单说明一下。',
     'Go back, change nothing': '返回，不做更改',
     'technician': '师傅',
+    'Official service hotline': '官方客服热线',
     'step submitted': '已提交',
     'step accepted': '已受理',
     'step dispatched': '已派单',

@@ -39,6 +39,22 @@ def test_the_customer_is_offered_actions_in_words_not_the_staff_status_list(clie
     assert 'id="visit-summary"' in page and "师傅 Wang" in page
 
 
+def test_every_consumer_page_shows_the_brand_s_official_hotline_in_national_format(client: TestClient, seed: Seed,
+                                                                                   wired: App) -> None:
+    from fairdesk.domain.channels import ChannelKind
+    from fairdesk.domain.people import Actor, Role
+    from fairdesk.services import channels
+
+    manager = Actor(brand_id=seed.brand_a, role=Role.MANAGER, label="test")
+    channels.register_channel(manager, ChannelKind.PHONE, "4008886666", "客服热线", wired.uows(), wired.clock)
+    login(client, "alice", "alice-password")
+    for path in ("/my", "/my/repair", "/my/complaints", "/my/plans"):
+        assert re.search(r'id="hotline".*<strong>400-888-6666</strong>', client.get(path).text), path
+    assert channels.display_phone("+8613800138000") == "138 0013 8000"
+    assert channels.display_phone("+861012345678") == "010 1234 5678"
+    assert channels.display_phone("+85291234567") == "+852 9123 4567"
+
+
 def test_staff_choose_a_state_deliberately_none_is_preselected(client: TestClient, seed: Seed) -> None:
     ticket = client.post("/api/v1/tickets", json={"customer_id": seed.alice, "category": "repair",
                                                   "subject": "密码面板无反应"}, headers=seed.auth("agent_a")).json()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
+import phonenumbers
 from sqlalchemy.exc import IntegrityError
 
 from fairdesk.domain.channels import ChannelKind, Status, classify, find_numbers, normalize_phone, normalize_website
@@ -11,9 +15,41 @@ from fairdesk.domain.errors import Conflict, InvalidInput
 from fairdesk.domain.people import Actor, Role
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
-from fairdesk.services.ports import UnitOfWork
+from fairdesk.services.ports import UnitOfWork, UowFactory
 
-__all__ = ["ChannelCheck", "check_channel", "normalize", "register_channel", "scan_page"]
+__all__ = ["ChannelCheck", "check_channel", "display_phone", "normalize", "official_hotline", "register_channel",
+           "scan_page"]
+
+HOTLINE_TTL_S = 60.0
+_hotlines: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, str | None]]] = weakref.WeakKeyDictionary()
+
+
+def display_phone(value: str) -> str:
+    """A number as people in China write it: 400-888-6666, 138 0013 8000, 010 1234 5678."""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return value
+    national = str(number.national_number)
+    if number.country_code == 86 and len(national) == 10 and national[:3] in ("400", "800"):
+        return f"{national[:3]}-{national[3:6]}-{national[6:]}"
+    if number.country_code != 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def official_hotline(uows: UowFactory, brand_id: int) -> str | None:
+    """The brand's first registered official phone number, for every consumer page (kept a minute per process:
+    registering a number is rare, and every page of a customer shows it)."""
+    cache = _hotlines.setdefault(uows, {})
+    hit = cache.get(brand_id)
+    if hit is not None and time.monotonic() - hit[0] < HOTLINE_TTL_S:
+        return hit[1]
+    with uows(readonly=True) as uow:
+        phone = next((r.value for r in uow.channels.of_brand(brand_id) if r.kind == ChannelKind.PHONE.value), None)
+    shown = display_phone(phone) if phone else None
+    cache[brand_id] = (time.monotonic(), shown)
+    return shown
 
 
 def normalize(kind: ChannelKind, value: str) -> str:

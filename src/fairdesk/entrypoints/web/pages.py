@@ -19,6 +19,7 @@ from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.i18n import LANGUAGES, problem_title, t
 from fairdesk.services import identity
 from fairdesk.services import tickets as ticket_svc
+from fairdesk.services.channels import official_hotline
 
 __all__ = ["router"]
 
@@ -65,9 +66,12 @@ PageActor = Annotated[Actor, Depends(page_actor)]
 
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     lang = request_language(request)
+    user = getattr(request.state, "user", None)
+    # Every consumer page shows the brand's official hotline: a person is always one call away.
+    hotline = official_hotline(_app(request).uows, user.brand_id) if user is not None and user.customer_id else None
     return templates.TemplateResponse(request, name, {
         "lang": lang, "languages": LANGUAGES, "_": lambda s: t(s, lang), "csrf": _csrf(request),
-        "user": getattr(request.state, "user", None), "tz": _app(request).clock.tz, **ctx,
+        "user": user, "tz": _app(request).clock.tz, "hotline": hotline, **ctx,
     }, status_code=status_code)
 
 
