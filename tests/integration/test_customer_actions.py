@@ -37,6 +37,10 @@ def test_the_customer_is_offered_actions_in_words_not_the_staff_status_list(clie
     # Progress as plain steps, the booked visit with its technician.
     assert re.search(r'<li class="done current" aria-current="step">已派单</li>', page)
     assert 'id="visit-summary"' in page and "师傅 Wang" in page
+    # The history in words: roles, not usernames; no note the system wrote for staff.
+    history = page[page.index('id="customer-history"'):]
+    assert "预约了上门" in history and "Wang 2026-11-24 11:00-13:00" in history
+    assert "visit booked" not in history and "dispatcher:" not in history and "test-dispatcher" not in history
 
 
 def test_every_consumer_page_shows_the_brand_s_official_hotline_in_national_format(client: TestClient, seed: Seed,

@@ -145,3 +145,29 @@ class TestEvents:
 
 def test_ticket_numbers_carry_prefix_local_day_and_sequence() -> None:
     assert format_ticket_number("FD", date(2026, 11, 24), 123) == "FD-20261124-000123"
+
+
+class TestTheCustomersHistory:
+    def test_the_customer_reads_roles_and_words_never_usernames_internal_steps_or_system_notes(self) -> None:
+        from fairdesk.domain.tickets import Line, TicketEvent, customer_timeline
+
+        def ev(kind: EventKind, actor: str, note: str = "", a: Status | None = None,
+               b: Status | None = None) -> TicketEvent:
+            return TicketEvent(1, 1, kind, actor, AT, a, b, note)
+
+        events = [ev(EventKind.CREATED, "agent:li"),
+                  ev(EventKind.TRANSITION, "dispatcher:wu", "visit booked", Status.TRIAGED, Status.SCHEDULED),
+                  ev(EventKind.VISIT, "dispatcher:wu", "visit booked: 王师傅 2026-12-03 10:30-12:30; auto-dispatch"),
+                  ev(EventKind.ESCALATION, "system:sla", "first_response 75%: notify"),
+                  ev(EventKind.ASSIGNMENT, "system:sla", "escalation: reassign"),
+                  ev(EventKind.COMMENT, "customer:zhang", "下午三点后在家"),
+                  ev(EventKind.TRANSITION, "technician:wang", "technician on site", Status.SCHEDULED,
+                     Status.IN_PROGRESS),
+                  ev(EventKind.TRANSITION, "technician:wang", "更换了密码面板", Status.IN_PROGRESS, Status.RESOLVED)]
+        assert customer_timeline(events) == [
+            Line(AT, "service", "created"),
+            Line(AT, "dispatch", "moved", Status.TRIAGED, Status.SCHEDULED),
+            Line(AT, "dispatch", "visit booked", text="王师傅 2026-12-03 10:30-12:30"),
+            Line(AT, "you", "comment", text="下午三点后在家"),
+            Line(AT, "technician", "moved", Status.SCHEDULED, Status.IN_PROGRESS),
+            Line(AT, "technician", "moved", Status.IN_PROGRESS, Status.RESOLVED, "更换了密码面板")]

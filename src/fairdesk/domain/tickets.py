@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,6 +19,7 @@ __all__ = [
     "Channel",
     "CustomerAction",
     "EventKind",
+    "Line",
     "Priority",
     "Status",
     "Step",
@@ -25,6 +27,7 @@ __all__ = [
     "TicketEvent",
     "TicketFilter",
     "customer_actions",
+    "customer_timeline",
     "format_ticket_number",
     "progress",
 ]
@@ -136,6 +139,47 @@ _STEP_OF: dict[Status, Step] = {
 def progress(status: Status) -> tuple[list[Step], Step | None]:
     """The customer's steps and the one reached (None: the request was cancelled)."""
     return list(Step), _STEP_OF.get(status)
+
+
+# --- the history as the customer reads it -------------------------------------------------------------------
+
+#: Notes the system writes on a move (English, for staff); the customer's timeline says the move in words instead.
+_MACHINE_NOTE = re.compile(r"^(visit booking|visit booked|visit (cancelled|no_show)\b.*|technician on site)$")
+#: "visit booked: 王师傅 2026-12-03 10:30-12:30; auto-dispatch" — the action, then who and when, then why.
+_VISIT_NOTE = re.compile(r"^visit (?P<action>booked|moved|cancelled|no_show|checked_in|completed): (?P<what>[^;]*)")
+_ROLE_OF_ACTOR = {"customer": "you", "agent": "service", "manager": "service", "dispatcher": "dispatch",
+                  "technician": "technician", "system": "system"}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a request's history for its customer: who (a role, never a username), what (a key the page
+    translates), the states, and text meant for them (their own words, a comment, a visit's time)."""
+
+    at: datetime
+    who: str
+    what: str
+    from_status: Status | None = None
+    to_status: Status | None = None
+    text: str = ""
+
+
+def customer_timeline(events: list[TicketEvent]) -> list[Line]:
+    """The history a customer reads: no internal steps (escalations, assignments, priorities), no usernames,
+    no notes the system wrote for staff."""
+    out = []
+    for e in events:
+        who = _ROLE_OF_ACTOR.get(e.actor.split(":", 1)[0], "service")
+        if e.kind is EventKind.CREATED:
+            out.append(Line(e.at, who, "created"))
+        elif e.kind is EventKind.TRANSITION:
+            text = "" if _MACHINE_NOTE.match(e.note) else e.note
+            out.append(Line(e.at, who, "moved", e.from_status, e.to_status, text))
+        elif e.kind is EventKind.COMMENT:
+            out.append(Line(e.at, who, "comment", text=e.note))
+        elif e.kind is EventKind.VISIT and (m := _VISIT_NOTE.match(e.note)):
+            out.append(Line(e.at, who, "visit " + m["action"], text=m["what"].strip()))
+    return out
 
 
 class CustomerAction(StrEnum):

@@ -364,17 +364,18 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
 
     photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
     survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
-    from fairdesk.domain.tickets import customer_actions, progress
+    from fairdesk.domain.tickets import customer_actions, customer_timeline, progress
 
-    steps, reached, visit = [], None, None
+    steps, reached, visit, timeline = [], None, None, None
     if actor.is_customer:
+        timeline = customer_timeline(list(events))
         from fairdesk.services import dispatch as dispatch_svc
 
         steps, reached = progress(ticket.status)
         visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
         visit = next((v for v in reversed(visits) if v["status"] in ("booked", "on_site", "completed")), None)
     return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
-                  steps=steps, reached=reached, visit=visit,
+                  steps=steps, reached=reached, visit=visit, timeline=timeline,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
                   actions=customer_actions(ticket.status) if actor.is_customer else [],
                   survey=survey,
