@@ -316,7 +316,20 @@ def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, serv
     img.wait_for()
     assert img.get_attribute("alt") == "fault.png" and img.evaluate("i => i.complete && i.naturalWidth") == 120
     assert "工作小时" in page.locator("#resolution-due").inner_text()  # the deadline, counting down
+    assert page.locator("#progress li[aria-current=step]").inner_text() == "已派单"
+    assert "400-888-6666" in page.locator("#hotline").inner_text()
     shot(page, "customer-request-375")
+    # Withdrawing asks first and says the booked visit goes with it; going back changes nothing.
+    page.get_by_role("link", name="取消报修").click()
+    assert "已预约的上门将一并取消" in page.locator("#what-happens").inner_text()
+    shot(page, "customer-withdraw-confirm-375")
+    page.get_by_role("link", name="返回，不做更改").click()
+    assert page.locator("#ticket-status").inner_text() == "已预约"
+    page.get_by_role("link", name="取消报修").click()
+    page.get_by_role("button", name="确认取消报修").click()
+    page.wait_for_selector("#progress-cancelled")
+    assert page.locator("#ticket-status").inner_text() == "已取消"
+    assert "取消了上门" in page.locator("#customer-history").inner_text()
     context.close()
 
 
