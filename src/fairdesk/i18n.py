@@ -155,7 +155,7 @@ PROBLEM_TITLES: dict[str, tuple[str, str]] = {
     "complaint.not_found": ("投诉不存在", "Complaint not found"),
     "complaint.category": ("投诉类别无效", "Unknown complaint category"),
     "complaint.request_required": ("请填写投诉诉求", "Say what you ask for"),
-    "complaint.facts_required": ("请填写事实与理由", "Describe what happened"),
+    "complaint.facts_required": ("请填写事实与理由（至少 10 个字）", "Describe what happened (10 characters or more)"),
     "complaint.customer": ("请指定投诉的消费者", "Name the consumer"),
     "complaint.contact": ("联系电话无效", "Invalid contact phone"),
     "complaint.outlet": ("网点不存在", "Unknown outlet"),

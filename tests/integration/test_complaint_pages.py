@@ -35,8 +35,14 @@ def test_bad_input_on_the_form_is_refused_and_keeps_nothing(client: TestClient, 
     login(client, "alice", "alice-password")
     page = client.get("/my/complaints")
     token = csrf_of(page.text)
-    short = client.post("/my/complaints", data={"category": "repair", "request": "修", "facts": "坏了", "csrf": token})
-    assert short.status_code == 422 and "请填写事实与理由" in short.text
+    short = client.post("/my/complaints", data={"category": "refund", "request": "退还上门费", "facts": "坏了",
+                                                 "csrf": token})
+    assert short.status_code == 422
+    # Beside the field, in Chinese, no internal code; everything typed is still there.
+    assert re.search(r'<textarea id="facts"[^>]*aria-invalid="true"[^>]*>坏了</textarea>\s*'
+                     r'<p class="error" id="facts-error" role="alert">请填写事实与理由（至少 10 个字）</p>', short.text)
+    assert 'value="退还上门费"' in short.text and '<option value="refund" selected>' in short.text
+    assert "complaint.facts_required" not in short.text and "describe what happened" not in short.text
     no_csrf = client.post("/my/complaints", data={"category": "repair", "request": "修", "facts": "x" * 20})
     assert no_csrf.status_code == 403
     wrong = client.post("/my/complaints", data={"category": "repair", "request": "修", "facts": "x" * 20,
@@ -72,3 +78,14 @@ def test_the_public_credit_page_and_the_method(client: TestClient, seed: Seed) -
     english = client.get("/brands/angu/credit", headers={"Accept-Language": "en"})
     assert "Service-credit score" in english.text
     assert client.get("/brands/nope/credit").status_code == 404
+
+
+def test_an_error_page_speaks_the_reader_s_language_shows_no_code_and_leads_back(client: TestClient,
+                                                                                 seed: Seed) -> None:
+    login(client, "alice", "alice-password")
+    r = client.get("/my/complaints/99999", headers={"referer": "http://testserver/my/complaints"})
+    assert r.status_code == 404 and "投诉不存在" in r.text
+    assert "complaint.not_found" not in r.text and "no complaint" not in r.text.lower()
+    assert 'href="/my/complaints" id="error-back"' in r.text
+    elsewhere = client.get("/my/complaints/99999", headers={"referer": "https://evil.example/x"})
+    assert 'href="/" id="error-back"' in elsewhere.text

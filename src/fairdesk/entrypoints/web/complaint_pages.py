@@ -16,7 +16,7 @@ from fairdesk.domain.complaints import GREEN, Category, RejectReason
 from fairdesk.domain.credit import METHOD
 from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput
 from fairdesk.domain.tickets import TicketFilter
-from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
 from fairdesk.services import complaints as complaint_svc
 from fairdesk.services import credit as credit_svc
 from fairdesk.services import tickets as ticket_svc
@@ -38,9 +38,16 @@ def _base(actor: Any) -> str:
 @router.get("/complaints", response_class=HTMLResponse)
 def complaint_list(request: Request, actor: PageActor) -> Response:
     """A consumer: their complaints and the form to file one. Staff: the queue, green channel first."""
-    app = _app(request)
     if actor.is_customer != request.url.path.startswith("/my"):
         return RedirectResponse(_base(actor), status_code=303)
+    return _complaints_page(request, actor)
+
+
+def _complaints_page(request: Request, actor: Any, *, errors: dict[str, str] | None = None,
+                     values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    """The list (and, for a consumer, the form: with a refused input's problem beside its field and everything
+    typed kept)."""
+    app = _app(request)
     try:
         rows = complaint_svc.queue(app.uows, actor, app.clock, limit=200)
         ended = complaint_svc.queue(app.uows, actor, app.clock, status="closed", limit=50) if actor.is_customer \
@@ -50,8 +57,8 @@ def complaint_list(request: Request, actor: PageActor) -> Response:
     tickets: Sequence[Any] = []
     if actor.is_customer:
         tickets = ticket_svc.list_tickets(app.uows(readonly=True), actor, TicketFilter(), limit=20)
-    return render(request, "complaints.html", rows=rows + ended, categories=list(Category), green=GREEN,
-                  tickets=tickets, base=_base(actor))
+    return render(request, "complaints.html", status_code=status_code, rows=rows + ended, categories=list(Category),
+                  green=GREEN, tickets=tickets, base=_base(actor), errors=errors or {}, values=values or {})
 
 
 @router.post("/my/complaints", response_class=HTMLResponse)
@@ -73,6 +80,11 @@ async def complaint_file(request: Request, actor: PageActor, category: Annotated
         if data:
             await run_in_threadpool(complaint_svc.add_attachment, app.uows, actor, out["id"], photo.filename or "",
                                     photo.content_type or "", data, app.clock)
+    except InvalidInput as exc:  # beside the field, with what was typed (a photo must be chosen again)
+        field = "photo" if exc.code.startswith("complaint.attachment") or exc.code.startswith("file.") else None
+        errors = {field: next(iter(field_error(request, exc).values()))} if field else field_error(request, exc)
+        return await run_in_threadpool(_complaints_page, request, actor, errors=errors, status_code=422, values={
+            "category": category, "request": request_text, "facts": facts, "ticket_id": ticket_id})
     except DomainError as exc:
         return _error_page(request, exc)
     return RedirectResponse(f"/my/complaints/{out['id']}", status_code=303)

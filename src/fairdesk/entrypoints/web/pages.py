@@ -76,11 +76,34 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
 
 
 def _error_page(request: Request, exc: DomainError, status_code: int | None = None) -> HTMLResponse:
-    """The error as a page; the status is the API's for the same error unless the page says otherwise."""
+    """The error as a page in the reader's language (never an internal code, never an English sentence on a
+    Chinese page), with a way back to the page they came from; the status is the API's for the same error
+    unless the page says otherwise."""
     status_code = status_code or domain_status(exc)
     lang = request_language(request)
     return render(request, "error.html", status_code=status_code,
-                  title=problem_title(exc.code, status_code, lang), detail=exc.detail, code=exc.code)
+                  title=problem_title(exc.code, status_code, lang), detail=exc.detail if lang == "en" else "",
+                  back=_back(request))
+
+
+def _back(request: Request) -> str:
+    """The page the reader came from, when it is one of ours; else the start."""
+    from urllib.parse import urlsplit
+
+    ref = urlsplit(request.headers.get("referer", ""))
+    if ref.netloc and ref.netloc != request.url.netloc:
+        return "/"
+    path = ref.path or "/"
+    return path + (f"?{ref.query}" if ref.query else "") if path.startswith("/") and not path.startswith("//") \
+        else "/"
+
+
+def field_error(request: Request, exc: DomainError) -> dict[str, str]:
+    """A refused input as {field: what to fix}, in the page's language, for the form to show beside the field
+    (``_form`` when the error names no field)."""
+    lang = request_language(request)
+    title = problem_title(exc.code, domain_status(exc), lang)
+    return {str(exc.context.get("field", "_form")): title if lang == "zh-CN" or not exc.detail else exc.detail}
 
 
 #: Where each role lands after logging in: the page of its main task.
