@@ -68,3 +68,62 @@ def test_the_console_lists_the_agents_own_open_requests(client: TestClient, seed
     login(client, "agent_a", "agent_a-password")
     mine = client.get("/console").text.split('id="my-queue"')[1].split("</ul>")[0]
     assert "回访 0" in mine and "回访 1" not in mine and "回访 2" not in mine  # own and still open only
+
+
+def test_a_new_caller_s_unit_is_registered_with_the_request_so_it_can_be_dispatched(client: TestClient,
+                                                                                     seed: Seed) -> None:
+    login(client, "agent_a", "agent_a-password")
+    page = client.get("/console", params={"phone": "13700002222"})
+    assert 'name="product_model"' in page.text and "家用保险柜（AG-3050）" in page.text
+    r = client.post("/console/tickets", data={
+        "csrf": csrf_of(page.text), "key": "u1", "name": "赵六", "phone": "13700002222",
+        "address": "福建省漳州市漳浦县府前街20号", "product_model": "AG-3050", "serial_number": "SN-7777",
+        "category": "repair", "priority": "normal", "subject": "密码面板无反应"}, follow_redirects=False)
+    assert r.status_code == 303
+    ticket = client.get(f"/api/v1{r.headers['location']}", headers=seed.auth("agent_a")).json()
+    assert ticket["unit_id"] is not None
+
+
+def test_a_refused_submit_keeps_everything_typed_and_says_why_beside_the_field(client: TestClient,
+                                                                               seed: Seed) -> None:
+    login(client, "agent_a", "agent_a-password")
+    page = client.get("/console", params={"phone": "13700003333"})
+    form = {"csrf": csrf_of(page.text), "key": "r1", "name": "钱七", "phone": "1370000", "address": "北京市朝阳区",
+            "category": "repair", "priority": "high", "subject": "柜门打不开", "description": "昨晚开始的"}
+    bad_phone = client.post("/console/tickets", data=form)
+    assert bad_phone.status_code == 422
+    assert '<p class="error" id="phone-error" role="alert">电话号码无效</p>' in bad_phone.text
+    for typed in ('value="钱七"', 'value="柜门打不开"', ">昨晚开始的</textarea>", 'value="1370000"',
+                  '<option value="high" selected>'):
+        assert typed in bad_phone.text, typed
+    assert "customer.invalid_phone" not in bad_phone.text and "not a valid phone" not in bad_phone.text
+    assert client.get("/api/v1/customers", params={"phone": "13700003333"},
+                      headers=seed.auth("agent_a")).json()["items"] == []  # nothing saved
+    # A serial that is someone else's: the caller is saved, the request is not; the agent fixes the serial only.
+    taken = client.post("/console/tickets", data=form | {"phone": "13700003333", "product_model": "AG-3050",
+                                                         "serial_number": "SN-0001"})
+    assert taken.status_code == 422 and 'id="serial_number-error"' in taken.text and "该序列号已登记" in taken.text
+    saved = client.get("/api/v1/customers", params={"phone": "13700003333"}, headers=seed.auth("agent_a")).json()
+    [caller] = saved["items"]
+    assert f'name="customer_id" value="{caller["id"]}" checked' in taken.text
+    done = client.post("/console/tickets", data=form | {"customer_id": str(caller["id"]), "product_model": "AG-3050",
+                                                        "serial_number": "SN-8888", "csrf": csrf_of(taken.text)},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    again = client.get("/api/v1/customers", params={"phone": "13700003333"}, headers=seed.auth("agent_a")).json()
+    assert len(again["items"]) == 1  # no second customer
+
+
+def test_the_number_and_the_address_are_checked_as_they_are_typed(client: TestClient, seed: Seed,
+                                                                   wired) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.field import make_field
+
+    make_field(wired, seed)
+    login(client, "agent_a", "agent_a-password")
+    ok = client.get("/console/phone", params={"phone": "+86 138-0013-8000"})
+    assert "✓ 138 0013 8000" in ok.text
+    assert "电话号码无效" in client.get("/console/phone", params={"phone": "12345"}).text
+    where = client.get("/console/resolve", params={"address": "福建省漳州市漳浦县绥安镇"})
+    assert "漳浦县" in where.text and "漳浦服务网点" in where.text
+    nowhere = client.get("/console/resolve", params={"address": "新疆维吾尔自治区喀什地区塔什库尔干塔吉克自治县"})
+    assert "该区县暂无服务网点覆盖" in nowhere.text
