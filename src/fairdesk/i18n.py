@@ -728,6 +728,9 @@ UI: dict[str, str] = {
     'technician': '师傅',
     'Official service hotline': '官方客服热线',
     'A unit not registered yet': '尚未登记的产品',
+    'The visit': '上门安排',
+    'No certified technician is free in the coming week.': '未来一周没有空闲的认证技师。',
+    'The request stays open and goes back to triage; the customer is told.': '服务单保持有效，退回待派单；系统会通知客户。',  # noqa: E501
     'Product model': '产品型号',
     'Serial number': '序列号',
     'covered by': '服务网点：',

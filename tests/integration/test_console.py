@@ -127,3 +127,33 @@ def test_the_number_and_the_address_are_checked_as_they_are_typed(client: TestCl
     assert "漳浦县" in where.text and "漳浦服务网点" in where.text
     nowhere = client.get("/console/resolve", params={"address": "新疆维吾尔自治区喀什地区塔什库尔干塔吉克自治县"})
     assert "该区县暂无服务网点覆盖" in nowhere.text
+
+
+def test_an_agent_books_moves_and_cancels_the_visit_from_the_ticket(client: TestClient, seed: Seed,
+                                                                     wired) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.integration.field import make_field
+
+    f = make_field(wired, seed)
+    login(client, "agent_a", "agent_a-password")
+    ticket = client.get(f"/tickets/{f.ticket}")
+    assert f'href="/tickets/{f.ticket}/visit" id="visit-link"' in ticket.text
+    page = client.get(f"/tickets/{f.ticket}/visit")
+    windows = re.findall(r'name="window" value="([^"]+)"', page.text)
+    assert windows and f'action="/tickets/{f.ticket}/visit"' in page.text
+    booked = client.post(f"/tickets/{f.ticket}/visit", data={"window": windows[0], "csrf": csrf_of(page.text)},
+                         follow_redirects=True)
+    assert 'id="visit-window"' in booked.text and "Wang" in booked.text
+    assert client.get(f"/api/v1/tickets/{f.ticket}", headers=seed.auth("agent_a")).json()["status"] == "scheduled"
+    ask = client.get(f"/tickets/{f.ticket}/do/cancel_visit")
+    assert "退回待派单" in ask.text
+    done = client.post(f"/tickets/{f.ticket}/do/cancel_visit", data={"confirm": "yes", "csrf": csrf_of(ask.text)},
+                       follow_redirects=True)
+    assert 'id="visit-window"' not in done.text
+    assert client.get(f"/api/v1/tickets/{f.ticket}", headers=seed.auth("agent_a")).json()["status"] == "triaged"
+    # A customer's own visit stays under /my; a customer cannot reach the staff path.
+    client.cookies.clear()
+    login(client, "alice", "alice-password")
+    r = client.get(f"/tickets/{f.ticket}/visit", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/my/tickets/{f.ticket}/visit"

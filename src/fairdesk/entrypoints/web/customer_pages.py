@@ -92,9 +92,18 @@ def _open_repair(app: App, actor: Actor, category: Category, subject: str, addre
     return ticket
 
 
+def _visits_base(actor: Actor) -> str:
+    """Customers follow their visit under /my; staff (the hotline, dispatchers) book and move it from the ticket."""
+    return "/my/tickets" if actor.is_customer else "/tickets"
+
+
 @router.get("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)
+@router.get("/tickets/{ticket_id}/visit", response_class=HTMLResponse)
 def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
-    """The visit of one request: the booked one (with its technician), or the windows to choose from."""
+    """The visit of one request: the booked one (with its technician), or the windows to choose from — for the
+    customer, and for an agent or dispatcher finishing a caller's request from the ticket."""
+    if request.url.path.startswith("/my/") != actor.is_customer:
+        return RedirectResponse(f"{_visits_base(actor)}/{ticket_id}/visit", status_code=303)
     app = _app(request)
     try:
         visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
@@ -106,7 +115,8 @@ def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         return _error_page(request, exc)
     # Grouped by day on the page; the day as the customer reads it ("12月3日 周四" / "Thu 3 Dec").
     shown = [w | {"day": _day_label(w["starts_at"], request_language(request))} for w in windows[:30]]
-    return render(request, "visit.html", ticket=ticket, active=active, windows=shown, visits=visits)
+    return render(request, "visit.html", ticket=ticket, active=active, windows=shown, visits=visits,
+                  base=_visits_base(actor))
 
 
 _WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -120,6 +130,7 @@ def _day_label(starts_at: str, lang: str) -> str:
 
 
 @router.post("/my/tickets/{ticket_id}/visit", response_class=HTMLResponse)
+@router.post("/tickets/{ticket_id}/visit", response_class=HTMLResponse)
 def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annotated[str, Form(max_length=80)],
                csrf: Csrf = "") -> Response:
     """Book the chosen window, or move the booked visit to it."""
@@ -139,7 +150,7 @@ def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annot
         return _error_page(request, DomainError("input.invalid", "choose one of the windows offered"), 422)
     except DomainError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
+    return RedirectResponse(f"{_visits_base(actor)}/{ticket_id}/visit", status_code=303)
 
 
 # --- chat, with a person always one button away -----------------------------------------------------------------

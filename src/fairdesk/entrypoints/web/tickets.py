@@ -39,7 +39,7 @@ def _page(request: Request, actor: Actor, ticket_id: int, action: str, *, note: 
         return _error_page(request, exc)
     if action == CANCEL_VISIT:
         if visit is None:
-            return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
+            return RedirectResponse(f"{'/my' if actor.is_customer else ''}/tickets/{ticket_id}/visit", status_code=303)
         needs_note, final = False, True
     else:
         chosen = CustomerAction(action)
@@ -54,18 +54,25 @@ def _valid(action: str) -> bool:
     return action == CANCEL_VISIT or action in CustomerAction.__members__.values()
 
 
+def _allowed(actor: Actor, action: str) -> bool:
+    """Customers take every action on their own requests; staff use this page to cancel a visit."""
+    return _valid(action) and (actor.is_customer or (action == CANCEL_VISIT and not actor.read_only))
+
+
 @router.get("/my/tickets/{ticket_id}/do/{action}", response_class=HTMLResponse)
+@router.get("/tickets/{ticket_id}/do/{action}", response_class=HTMLResponse)
 def action_page(request: Request, actor: PageActor, ticket_id: int, action: str) -> Response:
     """The step before an action: what it will do, and a button that does it."""
-    if not actor.is_customer or not _valid(action):
+    if not _allowed(actor, action):
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
     return _page(request, actor, ticket_id, action)
 
 
 @router.post("/my/tickets/{ticket_id}/do/{action}", response_class=HTMLResponse)
+@router.post("/tickets/{ticket_id}/do/{action}", response_class=HTMLResponse)
 def act(request: Request, actor: PageActor, ticket_id: int, action: str, note: Note = "",
         confirm: Annotated[str, Form(max_length=8)] = "", csrf: Csrf = "") -> Response:
-    if not actor.is_customer or not _valid(action):
+    if not _allowed(actor, action):
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
     app = _app(request)
     try:
@@ -75,9 +82,9 @@ def act(request: Request, actor: PageActor, ticket_id: int, action: str, note: N
                 return _page(request, actor, ticket_id, action)
             _ticket, visit = _context(request, actor, ticket_id)
             if visit is not None:
-                dispatch_svc.cancel(actor, visit["id"], note or "cancelled by the customer on the web", app.uows(),
-                                    app.clock)
-            return RedirectResponse(f"/my/tickets/{ticket_id}/visit", status_code=303)
+                dispatch_svc.cancel(actor, visit["id"], note or "cancelled on the web", app.uows(), app.clock)
+            base = "/my/tickets" if actor.is_customer else "/tickets"
+            return RedirectResponse(f"{base}/{ticket_id}/visit", status_code=303)
         chosen, rule = CustomerAction(action), CUSTOMER_ACTIONS[CustomerAction(action)]
         if rule.final and confirm != "yes":
             return _page(request, actor, ticket_id, action, note=note)
