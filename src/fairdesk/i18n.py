@@ -749,6 +749,8 @@ UI: dict[str, str] = {
     'line visit no_show': '上门未遇到您',
     'line visit checked_in': '已到达现场',
     'line visit completed': '完成了上门服务',
+    'line visit rebooking': '师傅届时无法前来，上门需要改约',
+    'to rebook: the technician is on leave': '需改约：师傅请假',
     'step submitted': '已提交',
     'step accepted': '已受理',
     'step dispatched': '已派单',

@@ -8,6 +8,7 @@ makes this test fail.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,9 +28,12 @@ PUBLIC = {"/api/v1/regions/resolve", "/api/v1/channels/check", "/api/v1/clauses/
           "/api/v1/evidence/verify-bundle", "/api/v1/evidence/keys/{brand_code}", "/api/v1/transparency/{brand_code}",
           "/api/v1/surveys/{token}", "/api/v1/dispatch/scoring", "/api/v1/public/brands/{brand_code}/complaints",
           "/api/v1/credit/{brand_code}", "/api/v1/credit/{brand_code}/explain", "/api/v1/credit/method"}
+#: Routes with ids that are nobody's brand data: the national working-day calendar of a year.
+NATIONAL = {"/api/v1/calendar/{year}"}
 BODIES = {"transitions": {"to": "triaged"}, "comments": {"text": "hi"}, "units": {"product_model": "AG-3050",
           "serial_number": "X-1"}, "changes": {"to_plan": "plus", "preview": True},
-          "areas": {"text": "北京市朝阳区"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1},
+          "areas": {"text": "北京市朝阳区"}, "hours": {"shifts": "09:00-18:00"},
+          "closures": {"day": "2026-12-24", "reason": "盘点"}, "messages": {"text": "你好"}, "link": {"ticket_id": 1},
           "assignee": {"assignee_id": None}, "done": {"note": "called back"}, "{technician_id}": {"active": True},
           "certifications": {"product_line": "home-safe", "level": 1, "valid_from": "2026-01-01",
                              "valid_to": "2027-01-01"},
@@ -70,6 +74,9 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
         "customer_id": third.id, "category": "refund", "request": "退款", "facts": "取消服务后三十天仍未退款"}).json()
     group = client.post("/api/v1/complaint-groups", headers=seed.auth("manager_a"), json={
         "complaint_ids": [complaint["id"], other["id"]], "title": "退款"}).json()
+    arrangement = (Path(__file__).parents[1] / "data" / "calendars" / "2027-fabricated.txt").read_text("utf-8")
+    calendar_draft = client.post("/api/v1/calendar/drafts", headers=seed.auth("manager_a"),
+                                 json={"text": arrangement}).json()["id"]
     f = make_field(wired, seed)
     visit = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket), wired.uows, wired.clock)
     return {"technician_id": f.wang, "visit_id": visit["id"], "kind": "stock",
@@ -78,7 +85,7 @@ def brand_a_ids(client: TestClient, seed: Seed, wired: App) -> dict[str, object]
             "unit_id": seed.alice_unit, "subscription_id": sub["id"], "change_id": change["change_id"],
             "code": "AG-1", "complaint_id": complaint["id"], "attachment_id": attachment["id"],
             "group_id": group["id"], "action": "accept", "answer": "consent", "channel": "standard",
-            "brand_code": "angu"}
+            "brand_code": "angu", "draft_id": calendar_draft}
 
 
 def api_routes(client: TestClient) -> list[tuple[str, str]]:
@@ -89,7 +96,7 @@ def api_routes(client: TestClient) -> list[tuple[str, str]]:
 
 
 def routes(client: TestClient) -> list[tuple[str, str]]:
-    return [(m, p) for m, p in api_routes(client) if "{" in p and p not in PUBLIC]
+    return [(m, p) for m, p in api_routes(client) if "{" in p and p not in PUBLIC | NATIONAL]
 
 
 def test_every_route_with_ids_refuses_another_brands_caller(client: TestClient, seed: Seed,

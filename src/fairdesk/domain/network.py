@@ -9,6 +9,7 @@ from datetime import datetime
 
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.regions import DivisionTable, Level
+from fairdesk.domain.workforce import WorkPattern
 
 __all__ = ["CoverageGap", "Outlet", "RankedOutlet", "coverage_gaps", "haversine_km", "rank_outlets"]
 
@@ -29,6 +30,16 @@ class Outlet:
     opening_hours: str = ""
     active: bool = True
     id: int | None = None
+    #: The outlet's working week on the technicians' model (None: hours not set, visits are not limited by them).
+    open_shifts: str | None = None
+    open_weekdays: str = "1-7"
+    closed_on_holidays: bool = False
+
+    def week(self) -> WorkPattern | None:
+        """When the outlet is open, as a working week (None when its hours are not set)."""
+        if not self.open_shifts:
+            return None
+        return WorkPattern.parse(self.open_shifts, self.open_weekdays, self.closed_on_holidays)
 
     def __post_init__(self) -> None:
         if not self.code or len(self.code) > 32 or not self.code.replace("-", "").isalnum():

@@ -146,7 +146,8 @@ def progress(status: Status) -> tuple[list[Step], Step | None]:
 #: Notes the system writes on a move (English, for staff); the customer's timeline says the move in words instead.
 _MACHINE_NOTE = re.compile(r"^(visit booking|visit booked|visit (cancelled|no_show)\b.*|technician on site)$")
 #: "visit booked: 王师傅 2026-12-03 10:30-12:30; auto-dispatch" — the action, then who and when, then why.
-_VISIT_NOTE = re.compile(r"^visit (?P<action>booked|moved|cancelled|no_show|checked_in|completed): (?P<what>[^;]*)")
+_VISIT_NOTE = re.compile(
+    r"^visit (?P<action>booked|moved|cancelled|no_show|checked_in|completed|rebooking): (?P<what>[^;]*)")
 _ROLE_OF_ACTOR = {"customer": "you", "agent": "service", "manager": "service", "dispatcher": "dispatch",
                   "technician": "technician", "system": "system"}
 

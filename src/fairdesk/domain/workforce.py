@@ -31,6 +31,7 @@ __all__ = [
     "Technician",
     "Weights",
     "WorkPattern",
+    "outlet_open",
     "parse_weekdays",
     "slots_of",
 ]
@@ -294,6 +295,15 @@ def free_in(slots: Sequence[datetime], busy: set[datetime], leave: Iterable[Leav
             end: datetime) -> bool:
     """No slot of the span is taken and no leave overlaps it."""
     return not any(s in busy for s in slots) and not any(lv.overlaps(start, end) for lv in leave)
+
+
+def outlet_open(week: WorkPattern | None, closed: Iterable[date], day: date, kind: DayKind, tz: ZoneInfo,
+                start: datetime, end: datetime) -> bool:
+    """A window the outlet can keep: not on one of its closure days, and inside its opening hours when it keeps
+    any (a technician works for an outlet; no visit is promised when the outlet is shut)."""
+    if day in closed:
+        return False
+    return week is None or week.covers(day, kind, tz, start, end)
 
 
 DayKindOf = Callable[[date], DayKind]

@@ -21,6 +21,7 @@ from fairdesk.bootstrap import App
 from fairdesk.entrypoints.api.calendars import router as calendar_api_router
 from fairdesk.entrypoints.api.complaint_routes import router as complaint_router
 from fairdesk.entrypoints.api.field_routes import router as field_router
+from fairdesk.entrypoints.api.network import router as network_api_router
 from fairdesk.entrypoints.api.problems import install_problem_handlers, problem_response
 from fairdesk.entrypoints.api.routes import router as api_router
 from fairdesk.entrypoints.api.work_routes import router as work_router
@@ -163,6 +164,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(api_router)
     app.include_router(work_router)
     app.include_router(field_router)
+    app.include_router(network_api_router)
     app.include_router(complaint_router)
     app.include_router(web_router)
     app.include_router(complaint_pages_router)

@@ -32,6 +32,7 @@ from fairdesk.domain.workforce import (
     Candidate,
     Technician,
     free_in,
+    outlet_open,
     slots_of,
     validate_window,
 )
@@ -160,8 +161,11 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
         if a.status in ACTIVE:
             busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
     leave = uow.technicians.leave(techs, start, end)
-    homeless = {t.outlet_id for t in techs.values() if t.home is None}
-    outlets = uow.outlets.by_ids(brand_id, homeless) if homeless else {}
+    # Their outlets: a starting point for those with no home base, and the hours and closure days no visit may
+    # fall outside of.
+    outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs.values()})
+    weeks = {i: o.week() for i, o in outlets.items()}
+    closed = {i: set(days) for i, days in uow.outlets.closures(outlets, first_day, last_day).items()}
     due = sla.onsite_due(uow, ctx.ticket, clock)
     working = calendars.current(uow)
     out: list[Candidate] = []
@@ -200,6 +204,8 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
                 if s0 < now + LEAD and window is None:
                     continue
                 if not free_in(slots_of(s0, s1), taken, mine, s0, s1):
+                    continue
+                if not outlet_open(weeks.get(tech.outlet_id), closed.get(tech.outlet_id, ()), day, kind, tz, s0, s1):
                     continue
                 out.append(Candidate.score(tech.user_id, tech.outlet_id, (s0, s1), distance_km=distance,
                                            load=loads[(tech.user_id, day)], preferred=tech.user_id == preferred,
@@ -736,6 +742,9 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
             "starts_at": _iso(v.starts_at, clock), "ends_at": _iso(v.ends_at, clock),
             "window": f"{v.starts_at.astimezone(tz):%H:%M}-{v.ends_at.astimezone(tz):%H:%M}",
             "work_done": v.work_done,
+            # Booked before a leave was entered over it: to be rebooked (the customer has been told).
+            "to_rebook": v.status == "booked" and any(lv.overlaps(v.starts_at, v.ends_at)
+                                                      for lv in leave.get(v.technician_id, [])),
             "parts": [{"sku": p.sku, "qty": p.qty, "status": p.status, "location": p.location, "serial": p.serial}
                       for p in held.get(v.id, [])]})
     return [{**r.technician, "visits": r.visits, "load": sum(1 for v in r.visits if v["status"] in LOADED)}

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.network import CoverageGap, Outlet, RankedOutlet, coverage_gaps, rank_outlets
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import Resolution, Resolver
+from fairdesk.domain.text import clean_text
+from fairdesk.domain.workforce import WorkPattern
+from fairdesk.services import evidence
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork
@@ -18,10 +22,12 @@ __all__ = [
     "AreaImportReport",
     "CreateOutlet",
     "Route",
+    "add_outlet_closure",
     "create_outlet",
     "import_areas",
     "network_gaps",
     "route_address",
+    "set_outlet_hours",
     "split_area_list",
 ]
 
@@ -57,6 +63,44 @@ def create_outlet(cmd: CreateOutlet, uow: UnitOfWork, clock: Clock, resolver: Re
         uow.outlets.add(outlet)
         uow.commit()
     return outlet
+
+
+def _outlet(uow: UnitOfWork, actor: Actor, code: str) -> Outlet:
+    outlet = uow.outlets.by_code(actor.brand_id, code)
+    if outlet is None:
+        raise NotFound("outlet.not_found", f"no outlet {code!r}", field="outlet")
+    return outlet
+
+
+def set_outlet_hours(actor: Actor, code: str, shifts: str, weekdays: str, closed_on_holidays: bool,
+                     uow: UnitOfWork, clock: Clock) -> dict[str, object]:
+    """The outlet's week (``08:30-12:00,13:30-18:00`` on ``1-6``, statutory holidays closed or not); visits are
+    offered only inside it. An empty ``shifts`` clears the hours (no limit)."""
+    require_role(actor, Role.MANAGER, Role.DISPATCHER, what="set an outlet's hours")
+    week = WorkPattern.parse(shifts, weekdays, closed_on_holidays) if shifts.strip() else None
+    with uow:
+        outlet = _outlet(uow, actor, code)
+        text = ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in week.shifts) if week else None
+        days = ",".join(str(d) for d in sorted(week.weekdays)) if week else "1-7"
+        uow.outlets.set_week(actor.brand_id, outlet.id, text, days, bool(week and closed_on_holidays))
+        evidence.record(uow, actor.brand_id, "outlet.hours", f"outlet:{code}", None,
+                        {"shifts": text, "weekdays": days, "closed_on_holidays": bool(week and closed_on_holidays),
+                         "by": actor.describe()}, clock)
+        uow.commit()
+    return {"outlet": code, "shifts": text, "weekdays": days, "closed_on_holidays": bool(week and closed_on_holidays)}
+
+
+def add_outlet_closure(actor: Actor, code: str, day: date, reason: str, uow: UnitOfWork, clock: Clock) -> None:
+    """A day the outlet is closed: no visit of its technicians is offered that day (booked ones are listed on
+    the board for rebooking)."""
+    require_role(actor, Role.MANAGER, Role.DISPATCHER, what="close an outlet for a day")
+    reason = clean_text(reason, "reason", 200, required=True)
+    with uow:
+        outlet = _outlet(uow, actor, code)
+        uow.outlets.add_closure(actor.brand_id, outlet.id, day, reason)
+        evidence.record(uow, actor.brand_id, "outlet.closed", f"outlet:{code}", None,
+                        {"day": day.isoformat(), "reason": reason, "by": actor.describe()}, clock)
+        uow.commit()
 
 
 def split_area_list(text: str) -> list[str]:

@@ -10,11 +10,13 @@ from fairdesk.domain.customers import validate_email
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role, User
 from fairdesk.domain.text import clean_text
+from fairdesk.domain.tickets import EventKind
 from fairdesk.domain.workforce import Certification, Leave, Technician
 from fairdesk.services import evidence
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.identity import hash_password
+from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork
 
 __all__ = [
@@ -136,8 +138,10 @@ def add_certification(actor: Actor, technician_id: int, product_line: str, level
 
 
 def add_leave(actor: Actor, technician_id: int, starts_at: datetime, ends_at: datetime, reason: str,
-              uow: UnitOfWork) -> int:
-    """Time off: no visit is offered or booked in it (visits already booked stay, and are listed)."""
+              uow: UnitOfWork, clock: Clock | None = None) -> dict[str, Any]:
+    """Time off: no visit is offered or booked in it. Visits already booked in it are not cancelled behind
+    anyone's back: they are returned for the dispatcher to rebook, each request's history says so, and (given
+    a clock) each customer is told that their visit will be moved."""
     if (actor.role is Role.TECHNICIAN and actor.user_id != technician_id) or actor.role not in (
             Role.MANAGER, Role.DISPATCHER, Role.TECHNICIAN):
         raise NotFound("technician.not_found", f"no technician {technician_id}")
@@ -146,12 +150,37 @@ def add_leave(actor: Actor, technician_id: int, starts_at: datetime, ends_at: da
     if not starts_at < ends_at or (ends_at - starts_at).days > MAX_LEAVE_DAYS:
         raise InvalidInput("leave.period", f"leave ends after it starts, within {MAX_LEAVE_DAYS} days",
                            field="ends_at")
+    reason = clean_text(reason, "reason", 200, required=False)
     with uow:
         _tech(uow, actor, technician_id)
-        leave_id = uow.technicians.add_leave(actor.brand_id, Leave(technician_id, starts_at, ends_at,
-                                                                  clean_text(reason, "reason", 200, required=False)))
+        leave_id = uow.technicians.add_leave(actor.brand_id, Leave(technician_id, starts_at, ends_at, reason))
+        clashing = uow.appointments.between(actor.brand_id, starts_at, ends_at, technician_ids=[technician_id],
+                                            statuses=["booked"])
+        to_rebook = []
+        if clashing:
+            name = uow.technicians.names([technician_id]).get(technician_id, ("", ""))[1]
+            tickets = {tk.id: tk for tk in uow.tickets.many(actor.brand_id, [v.ticket_id for v in clashing])}
+            notifier = Notifier(uow, clock) if clock is not None else None
+            for visit in clashing:
+                ticket = tickets[visit.ticket_id]
+                tz = clock.tz if clock is not None else starts_at.tzinfo
+                window = f"{visit.starts_at.astimezone(tz):%Y-%m-%d %H:%M}-{visit.ends_at.astimezone(tz):%H:%M}"
+                to_rebook.append({"visit_id": visit.id, "ticket_id": ticket.id, "number": ticket.number,
+                                  "starts_at": visit.starts_at.astimezone(tz).isoformat(),
+                                  "ends_at": visit.ends_at.astimezone(tz).isoformat()})
+                if clock is not None and notifier is not None:
+                    ticket.record(EventKind.VISIT, actor=actor.describe(), at=clock.now(),
+                                  note=f"visit rebooking: {window}; technician on leave")
+                    notifier.customer(ticket.brand_id, ticket.customer_id, "visit_rebooking", number=ticket.number,
+                                      technician=name, window=window)
+            if notifier is not None:
+                notifier.flush()
+        if clock is not None:
+            evidence.record(uow, actor.brand_id, "technician.leave", f"user:{technician_id}", None,
+                            {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "reason": reason,
+                             "visits_to_rebook": [v["visit_id"] for v in to_rebook], "by": actor.describe()}, clock)
         uow.commit()
-    return int(leave_id)
+    return {"id": int(leave_id), "to_rebook": to_rebook}
 
 
 def technician_dict(tech: Technician, names: dict[int, tuple[str, str]], certs: list[Certification],

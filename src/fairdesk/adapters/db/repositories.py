@@ -346,6 +346,27 @@ class OutletRepository(_Repo):
             t.outlets.c.brand_id == brand_id, t.outlets.c.id.in_(list(ids)))).all()
         return {o.id: o for o in rows}
 
+    def set_week(self, brand_id: int, outlet_id: int, shifts: str | None, weekdays: str, holidays_closed: bool) -> None:
+        self._core(sa.update(t.outlets).where(t.outlets.c.id == outlet_id, t.outlets.c.brand_id == brand_id).values(
+            open_shifts=shifts, open_weekdays=weekdays, closed_on_holidays=holidays_closed))
+
+    def add_closure(self, brand_id: int, outlet_id: int, day: date, reason: str) -> None:
+        c = t.outlet_closures.c
+        self._core(sa.delete(t.outlet_closures).where(c.outlet_id == outlet_id, c.day == day))
+        self._core(sa.insert(t.outlet_closures).values(outlet_id=outlet_id, brand_id=brand_id, day=day,
+                                                       reason=reason))
+
+    def closures(self, outlet_ids: Iterable[int], first: date, last: date) -> dict[int, dict[date, str]]:
+        """Each outlet's closure days between two days, with their reasons."""
+        c = t.outlet_closures.c
+        out: dict[int, dict[date, str]] = {}
+        ids = list(outlet_ids)
+        if ids:
+            for r in self._core(sa.select(c.outlet_id, c.day, c.reason).where(
+                    c.outlet_id.in_(ids), c.day >= first, c.day <= last)):
+                out.setdefault(r.outlet_id, {})[r.day] = r.reason
+        return out
+
     def coverage_on_chain(self, brand_id: int, chain: Sequence[str]) -> dict[int, set[str]]:
         """The brand's active outlets whose coverage includes a code of the chain, with those codes."""
         c = t.outlet_coverage.c

@@ -185,9 +185,22 @@ outlets = sa.Table(
     sa.Column("longitude", sa.Float(), nullable=True),
     sa.Column("hotline", sa.String(32), nullable=False),
     sa.Column("opening_hours", sa.String(200), nullable=False),
+    # The outlet's working week, on the same model as a technician's (NULL shifts: hours not set, no limit).
+    sa.Column("open_shifts", sa.String(100), nullable=True),
+    sa.Column("open_weekdays", sa.String(20), nullable=False, server_default="1-7"),
+    sa.Column("closed_on_holidays", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("active", sa.Boolean(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("brand_id", "code", name="uq_outlets_brand_code"),
+)
+
+# Days an outlet is closed beyond its week (a move, a local holiday, a stocktake): no visit is offered.
+outlet_closures = sa.Table(
+    "outlet_closures", metadata,
+    sa.Column("outlet_id", Id, sa.ForeignKey("outlets.id"), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    _fk("brand_id", "brands.id"),
+    sa.Column("reason", sa.String(200), nullable=False),
 )
 
 outlet_coverage = sa.Table(

@@ -104,8 +104,9 @@ class LeaveIn(In):
 
 @router.post("/technicians/{technician_id}/leave", tags=["field"], status_code=status.HTTP_201_CREATED)
 def add_leave(technician_id: IdPath, body: LeaveIn, actor: ActorDep, app: AppDep) -> dict[str, Any]:
-    leave_id = workforce_svc.add_leave(actor, technician_id, body.starts_at, body.ends_at, body.reason, app.uows())
-    return {"id": leave_id, **body.model_dump(mode="json")}
+    found = workforce_svc.add_leave(actor, technician_id, body.starts_at, body.ends_at, body.reason, app.uows(),
+                                    app.clock)
+    return {**found, **body.model_dump(mode="json")}
 
 
 # --- visits --------------------------------------------------------------------------------------------------

@@ -133,9 +133,12 @@ def tech_leave(brand: BrandOpt, technician: Annotated[int, typer.Option(min=1)],
     """Record leave: no visit is offered in it."""
     wired = _wired()
     with reasons():
-        workforce_svc.add_leave(_actor(wired, brand, as_user), technician, _when(start, "--from"), _when(end, "--to"),
-                                reason, wired.uows())
+        found = workforce_svc.add_leave(_actor(wired, brand, as_user), technician, _when(start, "--from"),
+                                        _when(end, "--to"), reason, wired.uows(), wired.clock)
     typer.echo("leave recorded")
+    for v in found["to_rebook"]:
+        typer.echo(f"to rebook: {v['number']} {v['starts_at'][:16].replace('T', ' ')}-{v['ends_at'][11:16]} "
+                   f"(visit {v['visit_id']}; the customer was told)")
 
 
 def _import(kind: str, file: Path, brand: str, partial: bool, as_user: str | None, as_json: bool) -> None:

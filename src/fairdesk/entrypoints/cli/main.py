@@ -439,6 +439,43 @@ def outlet_create(brand: BrandOpt, code: Annotated[str, typer.Option()], name: A
           lambda: typer.echo(f"outlet {o.code} created at {o.adcode or 'an undecided division'}"))
 
 
+@network_app.command("outlet-hours")
+def outlet_hours(brand: BrandOpt, code: Annotated[str, typer.Option()],
+                 shifts: Annotated[str, typer.Option(help="e.g. 08:30-12:00,13:30-18:00; empty clears the hours.")],
+                 weekdays: Annotated[str, typer.Option(help="ISO weekdays, e.g. 1-6.")] = "1-7",
+                 holidays_open: Annotated[bool, typer.Option("--holidays-open", help="Open on statutory "
+                                                                                      "holidays.")] = False,
+                 as_user: AsOpt = None) -> None:
+    """Set an outlet's opening hours: no visit is offered outside them."""
+    from fairdesk.services import network as network_svc
+
+    wired = _wired()
+    with reasons():
+        out = network_svc.set_outlet_hours(_actor(wired, brand, as_user), code, shifts, weekdays, not holidays_open,
+                                           wired.uows(), wired.clock)
+    typer.echo(f"outlet {code}: {out['shifts'] or 'no hours set'} on {out['weekdays']}"
+               f"{', closed on statutory holidays' if out['closed_on_holidays'] else ''}")
+
+
+@network_app.command("outlet-closure")
+def outlet_closure(brand: BrandOpt, code: Annotated[str, typer.Option()],
+                   day: Annotated[str, typer.Option(help="The day, e.g. 2026-12-24.")],
+                   reason: Annotated[str, typer.Option()], as_user: AsOpt = None) -> None:
+    """Close an outlet for a day: no visit of its technicians is offered that day."""
+    from datetime import date
+
+    from fairdesk.services import network as network_svc
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        fail(f"--day: {day!r} is not a day like 2026-12-24")
+    wired = _wired()
+    with reasons():
+        network_svc.add_outlet_closure(_actor(wired, brand, as_user), code, when, reason, wired.uows(), wired.clock)
+    typer.echo(f"outlet {code} closed on {when.isoformat()}")
+
+
 @network_app.command("import-areas")
 def import_areas(file: Annotated[Path, typer.Argument(help="The published list: names separated by 、 or lines.")],
                  brand: BrandOpt, outlet: Annotated[str, typer.Option(help="Outlet code.")],
