@@ -10,7 +10,7 @@ day after it is applied, so no deadline already met or missed moves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -170,6 +170,22 @@ def preview(uows: UowFactory, clock: Clock, version_id: int, *, actor: Actor | N
     return draft
 
 
+def _open_tickets(uows: UowFactory, brand_id: int | None, *,
+                  readonly: bool) -> Iterator[tuple[UnitOfWork, Sequence[Any]]]:
+    """The open tickets (of a brand, or of all) a page at a time, each page in its own unit of work (committed
+    after the caller is done with it, unless read-only)."""
+    after_id = 0
+    while True:
+        with uows(readonly=readonly) as uow:
+            ids = uow.sla.open_ticket_ids(brand_id, after_id, PAGE)
+            if not ids:
+                return
+            yield uow, uow.tickets.many(brand_id, ids)
+            if not readonly:
+                uow.commit()
+        after_id = ids[-1]
+
+
 def _with(policy: sla.Policy, calendar: WorkingCalendar) -> sla.Policy:
     return replace(policy, calendar=replace(policy.calendar, is_workday=calendar.is_workday))
 
@@ -178,24 +194,14 @@ def _moves(uows: UowFactory, clock: Clock, before: WorkingCalendar, after: Worki
            now: datetime) -> list[Move]:
     out: list[Move] = []
     policies: dict[tuple[int, Category, Priority], sla.Policy] = {}
-    after_id = 0
-    while True:
-        with uows(readonly=True) as uow:
-            ids = uow.sla.open_ticket_ids(brand_id, after_id, PAGE)
-            if not ids:
-                break
-            tickets = uow.tickets.many(brand_id, ids)
-            for tk in tickets:
-                key = (tk.brand_id, tk.category, tk.priority)
-                if key not in policies:
-                    policies[key] = sla.load_policy(uow, *key, clock)
+    for uow, tickets in _open_tickets(uows, brand_id, readonly=True):
         for tk in tickets:
-            policy = policies[(tk.brand_id, tk.category, tk.priority)]
+            key = (tk.brand_id, tk.category, tk.priority)
+            policy = policies.get(key) or policies.setdefault(key, sla.load_policy(uow, *key, clock))
             old = sla.running_deadlines(tk, tk.events, _with(policy, before), now)
             new = sla.running_deadlines(tk, tk.events, _with(policy, after), now)
             out += [Move(tk.brand_id, "ticket", tk.id, tk.number, name, old[name], new[name])
                     for name in old if new.get(name) != old[name] and old[name] > now]
-        after_id = ids[-1]
     with uows(readonly=True) as uow:
         for c, name, due, moved in _complaint_moves(uow, clock, before, after, brand_id, now):
             out.append(Move(c.brand_id, "complaint", c.id, c.number, name, due, moved))
@@ -260,17 +266,10 @@ def recompute(uows: UowFactory, clock: Clock, version_id: int, progress: Progres
         raise NotFound("calendar.not_found", "no such applied calendar version")
     before = _calendar([v for v in applied if v.id < version_id])
     tickets = complaints = 0
-    after_id = 0
-    while True:
-        with uows() as uow:
-            ids = uow.sla.open_ticket_ids(None, after_id, PAGE)
-            if not ids:
-                break
-            for tk in uow.tickets.many(None, ids):
-                sla.reschedule_ticket(uow, tk, clock, tk.events)
-            uow.commit()
-        tickets += len(ids)
-        after_id = ids[-1]
+    for uow, page in _open_tickets(uows, None, readonly=False):  # each page committed by itself
+        for tk in page:
+            sla.reschedule_ticket(uow, tk, clock, tk.events)
+        tickets += len(page)
         if progress:
             progress("tickets", tickets, total)
     with uows() as uow:
