@@ -112,3 +112,20 @@ def test_the_cli_sets_hours_and_refuses_bad_ones_with_exit_2(db_url: str, f: Fie
     bad = runner.invoke(cli_app, ["network", "outlet-closure", "--brand", "angu", "--code", "ZP-01",
                                   "--day", "tomorrow", "--reason", "x"])
     assert bad.exit_code == 2 and "not a day" in bad.stderr
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_an_outlet_s_closure_stops_its_on_site_clock_when_the_policy_says_so(wired: App, f: Field,
+                                                                             follow: bool) -> None:
+    from fairdesk.domain.tickets import Category, Priority
+    from fairdesk.services import sla
+
+    sla.set_policy(f.manager, Category.REPAIR, Priority.NORMAL, 120, 27 * 60, False, wired.uows(),
+                   onsite_min=2 * 9 * 60, clock_=wired.clock, uows=wired.uows, outlet_calendar=follow)
+    dispatch.book(dispatch.Booking(f.dispatcher, f.ticket, at(27, 13), at(27, 15)), wired.uows, wired.clock)
+    network.add_outlet_closure(f.manager, "ZP-01", date(2026, 11, 25), "盘点", wired.uows(), wired.clock)
+    clocks = sla.ticket_clocks(wired.uows(readonly=True), f.manager, f.ticket, wired.clock)
+    # Two working days from Tuesday 10:00: Thursday 10:00 — or Friday, when the outlet's closed Wednesday counts.
+    assert clocks["onsite"]["deadline"] == ("2026-11-27T10:00:00+08:00" if follow else "2026-11-26T10:00:00+08:00")
+    assert clocks["policy"]["outlet_calendar"] is follow
+    assert clocks["first_response"]["deadline"] == "2026-11-24T12:00:00+08:00"  # the hotline's clock: the brand's

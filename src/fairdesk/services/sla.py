@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -70,11 +70,22 @@ class Policy:
     targets: SlaTargets
     calendar: BusinessCalendar
     configured: bool  # False: the documented defaults
+    #: When the policy says so, each outlet's closure days: they stop the on-site and resolution clocks of the
+    #: requests that outlet has (None: the brand's calendar alone).
+    outlet_closures: dict[int, frozenset[date]] | None = None
+
+    def calendar_for(self, ticket: Ticket, clock_name: str) -> BusinessCalendar:
+        """The calendar a clock of this ticket runs on: the outlet's closures added for its work."""
+        if self.outlet_closures is None or clock_name == "first_response" or ticket.outlet_id is None:
+            return self.calendar
+        shut = self.outlet_closures.get(ticket.outlet_id)
+        return replace(self.calendar, closures=self.calendar.closures | shut) if shut else self.calendar
 
     def as_dict(self) -> dict[str, Any]:
         t, cal = self.targets, self.calendar
         return {"first_response_min": t.first_response_min, "resolution_min": t.resolution_min,
                 "onsite_min": t.onsite_min, "around_the_clock": cal.around_the_clock,
+                "outlet_calendar": self.outlet_closures is not None,
                 "shifts": [f"{a:%H:%M}-{b:%H:%M}" for a, b in (cal.shifts or ((cal.hours,) if cal.hours else ()))],
                 "pauses_on": sorted(s.value for s in t.pause_on),
                 "escalations": [s.as_dict() for s in t.escalations], "configured": self.configured}
@@ -96,8 +107,9 @@ def load_policy(uow: UnitOfWork, brand_id: int, category: Category, priority: Pr
         first, resolution = DEFAULT_TARGETS[priority]
         return Policy(SlaTargets(first, resolution), calendar, False)
     pause_on = frozenset(Status(s) for s in row.pause_on.split(",") if s)
+    outlets = uow.sla.outlet_closures(brand_id) if row.outlet_calendar else None
     return Policy(SlaTargets(row.first_response_min, row.resolution_min, pause_on, row.onsite_min,
-                             _steps(row.escalations) or DEFAULT_ESCALATIONS), calendar, True)
+                             _steps(row.escalations) or DEFAULT_ESCALATIONS), calendar, True, outlets)
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class _Clock:
     target_min: int
     pauses: list[tuple[datetime, datetime]]
     stopped: datetime | None
+    calendar: BusinessCalendar
 
 
 def _clocks(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, now: datetime) -> dict[str, _Clock]:
@@ -120,19 +133,21 @@ def _clocks(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, now: 
     # On site: the technician started work (until dispatch records check-ins, the move to in_progress).
     arrived = next((e.at for e in events if e.to_status in (Status.IN_PROGRESS, *ENDED)), None)
     t = policy.targets
-    out = {"first_response": _Clock(ticket.created_at, t.first_response_min, [], responded or resolved),
-           "resolution": _Clock(ticket.created_at, t.resolution_min, pauses, resolved)}
+    out = {"first_response": _Clock(ticket.created_at, t.first_response_min, [], responded or resolved,
+                                    policy.calendar_for(ticket, "first_response")),
+           "resolution": _Clock(ticket.created_at, t.resolution_min, pauses, resolved,
+                                policy.calendar_for(ticket, "resolution"))}
     if t.onsite_min is not None and ticket.category in VISIT_CATEGORIES:
-        out["onsite"] = _Clock(ticket.created_at, t.onsite_min, pauses, arrived)
+        out["onsite"] = _Clock(ticket.created_at, t.onsite_min, pauses, arrived, policy.calendar_for(ticket, "onsite"))
     return out
 
 
 def _state(c: _Clock, policy: Policy, now: datetime) -> ClockState:
-    return clock(c.started, c.target_min, policy.calendar, c.pauses, now, c.stopped)
+    return clock(c.started, c.target_min, c.calendar, c.pauses, now, c.stopped)
 
 
 def _step_due(c: _Clock, percent: int, policy: Policy) -> datetime:
-    return policy.calendar.deadline(c.started, c.target_min * 60 * percent / 100, c.pauses)
+    return c.calendar.deadline(c.started, c.target_min * 60 * percent / 100, c.pauses)
 
 
 def _timer_rows(ticket: Ticket, events: Sequence[TicketEvent], policy: Policy, now: datetime) -> list[dict[str, Any]]:
@@ -154,7 +169,7 @@ def running_deadlines(ticket: Ticket, events: Sequence[TicketEvent], policy: Pol
     """The deadline of each clock still running on a ticket (met clocks are left out)."""
     if ticket.status in ENDED:
         return {}
-    return {name: policy.calendar.deadline(c.started, c.target_min * 60, c.pauses)
+    return {name: c.calendar.deadline(c.started, c.target_min * 60, c.pauses)
             for name, c in _clocks(ticket, events, policy, now).items() if c.stopped is None}
 
 
@@ -166,7 +181,7 @@ def onsite_due(uow: UnitOfWork, ticket: Ticket, clock_: Clock) -> datetime | Non
     c = _clocks(ticket, ticket.events, policy, clock_.now()).get("onsite")
     if c is None or c.stopped is not None:
         return None
-    return policy.calendar.deadline(c.started, c.target_min * 60, c.pauses)
+    return c.calendar.deadline(c.started, c.target_min * 60, c.pauses)
 
 
 def reschedule_ticket(uow: UnitOfWork, ticket: Ticket, clock_: Clock, events: Sequence[TicketEvent] | None = None,
@@ -184,7 +199,7 @@ def reschedule_ticket(uow: UnitOfWork, ticket: Ticket, clock_: Clock, events: Se
 def set_policy(actor: Actor, category: Category, priority: Priority, first_response_min: int, resolution_min: int,
                around_the_clock: bool, uow: UnitOfWork, *, onsite_min: int | None = None,
                pause_on: Sequence[Status] | None = None, escalations: Sequence[EscalationStep] = (),
-               clock_: Clock | None = None, uows: UowFactory | None = None) -> int:
+               clock_: Clock | None = None, uows: UowFactory | None = None, outlet_calendar: bool = False) -> int:
     """Set a brand's targets. Clocks are computed, so every read reflects the edit at once; the pending
     escalation steps of the open tickets it applies to are rewritten too (batched, when ``uows`` is given).
     Returns how many open tickets were rescheduled."""
@@ -200,7 +215,7 @@ def set_policy(actor: Actor, category: Category, priority: Priority, first_respo
                 access_handler(uow, actor, step.to_user_id, "sla.escalation_target", "escalations")
         uow.sla.save(actor.brand_id, category.value, priority.value, first_response_min, resolution_min,
                      around_the_clock, onsite_min, ",".join(sorted(s.value for s in pauses)),
-                     json.dumps([s.as_dict() for s in escalations]))
+                     json.dumps([s.as_dict() for s in escalations]), outlet_calendar)
         uow.commit()
     if uows is None or clock_ is None:
         return 0

@@ -628,11 +628,11 @@ class SlaRepository(_Repo):
 
     def save(self, brand_id: int, category: str, priority: str, first_response_min: int, resolution_min: int,
              around_the_clock: bool, onsite_min: int | None = None, pause_on: str = "waiting_customer,waiting_parts",
-             escalations: str = "[]") -> None:
+             escalations: str = "[]", outlet_calendar: bool = False) -> None:
         c = t.sla_policies.c
         values = {"first_response_min": first_response_min, "resolution_min": resolution_min,
                   "around_the_clock": around_the_clock, "onsite_min": onsite_min, "pause_on": pause_on,
-                  "escalations": escalations}
+                  "escalations": escalations, "outlet_calendar": outlet_calendar}
         if self.policy(brand_id, category, priority) is None:
             self._core(sa.insert(t.sla_policies).values(brand_id=brand_id, category=category, priority=priority,
                                                         **values))
@@ -655,6 +655,14 @@ class SlaRepository(_Repo):
     def closures(self, brand_id: int) -> frozenset[date]:
         """The brand's own closure days."""
         return frozenset(self._core(_CLOSURES, {"b": brand_id}).scalars())
+
+    def outlet_closures(self, brand_id: int) -> dict[int, frozenset[date]]:
+        """Each of the brand's outlets' closure days."""
+        c = t.outlet_closures.c
+        found: dict[int, set[date]] = {}
+        for outlet_id, day in self._core(sa.select(c.outlet_id, c.day).where(c.brand_id == brand_id)):
+            found.setdefault(outlet_id, set()).add(day)
+        return {k: frozenset(v) for k, v in found.items()}
 
     def save_shifts(self, brand_id: int, shifts: str) -> None:
         c = t.brand_calendars.c

@@ -428,6 +428,8 @@ sla_policies = sa.Table(
     # Comma-separated statuses that pause the resolution clock; JSON list of escalation steps.
     sa.Column("pause_on", sa.String(100), nullable=False, server_default="waiting_customer,waiting_parts"),
     sa.Column("escalations", sa.Text(), nullable=False, server_default="[]"),
+    # The on-site and resolution clocks of a request an outlet has also stop on that outlet's closure days.
+    sa.Column("outlet_calendar", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("brand_id", "category", "priority", name="uq_sla_policies_brand_category_priority"),
 )
 

@@ -39,6 +39,8 @@ class SlaPolicyIn(In):
     around_the_clock: bool = False
     pause_on: list[Literal["waiting_customer", "waiting_parts"]] | None = None
     escalations: Annotated[list[EscalationIn], Field(default_factory=list, max_length=10)]
+    #: The on-site and resolution clocks of a request an outlet has also stop on that outlet's closure days.
+    outlet_calendar: bool = False
 
 
 @router.get("/sla-policies", tags=["sla"])
@@ -55,7 +57,7 @@ def put_sla_policy(body: SlaPolicyIn, actor: ActorDep, app: AppDep) -> dict[str,
     rescheduled = sla_svc.set_policy(actor, body.category, body.priority, body.first_response_min,
                                      body.resolution_min, body.around_the_clock, app.uows(),
                                      onsite_min=body.onsite_min, pause_on=pause_on, escalations=steps,
-                                     clock_=app.clock, uows=app.uows)
+                                     clock_=app.clock, uows=app.uows, outlet_calendar=body.outlet_calendar)
     return {**body.model_dump(mode="json"), "rescheduled_tickets": rescheduled}
 
 

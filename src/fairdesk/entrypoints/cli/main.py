@@ -991,6 +991,8 @@ def sla_set(brand: BrandOpt, category: Annotated[Category, typer.Option()],
             around_the_clock: Annotated[bool, typer.Option("--24x7")] = False,
             escalate: Annotated[list[str] | None, typer.Option(
                 help="PERCENT:ACTION[:USER_ID], repeatable, e.g. 75:notify 100:raise_priority 120:reassign:7")] = None,
+            outlet_calendar: Annotated[bool, typer.Option(
+                "--outlet-calendar", help="On-site and resolution clocks also stop on the outlet's closures.")] = False,
             ) -> None:
     """Set a policy; open tickets it applies to are rescheduled at once."""
     from fairdesk.domain.sla import EscalationAction, EscalationStep
@@ -1010,7 +1012,7 @@ def sla_set(brand: BrandOpt, category: Annotated[Category, typer.Option()],
     with reasons():
         n = sla_svc.set_policy(_actor(wired, brand, None), category, priority, first_response, resolution,
                                around_the_clock, wired.uows(), onsite_min=onsite, escalations=steps,
-                               clock_=wired.clock, uows=wired.uows)
+                               clock_=wired.clock, uows=wired.uows, outlet_calendar=outlet_calendar)
     typer.echo(f"policy set; {n} open tickets rescheduled")
 
 

@@ -1,4 +1,4 @@
-"""outlet opening hours and closures
+"""outlet opening hours and closures; SLA policies that follow an outlet's closures
 
 Revision ID: e1c2a0270102
 Revises: e1c2a0270101
@@ -22,6 +22,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('open_shifts', sa.String(length=100), nullable=True))
         batch.add_column(sa.Column('open_weekdays', sa.String(length=20), server_default='1-7', nullable=False))
         batch.add_column(sa.Column('closed_on_holidays', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table('sla_policies') as batch:
+        batch.add_column(sa.Column('outlet_calendar', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table('outlet_closures',
     sa.Column('outlet_id', Id, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -35,6 +37,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('outlet_closures')
+    with op.batch_alter_table('sla_policies') as batch:
+        batch.drop_column('outlet_calendar')
     with op.batch_alter_table('outlets') as batch:
         batch.drop_column('closed_on_holidays')
         batch.drop_column('open_weekdays')
