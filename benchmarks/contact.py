@@ -94,9 +94,10 @@ def main() -> None:
         decisions.append((time.perf_counter() - started) * 1000)
         for c, agent in pairs:
             waiting.remove(c)
+            c.reply(agent.user_id, at)  # the simulated agent answers the moment it is theirs
             served.append(c)
             busy_until[agent.user_id].append(at + timedelta(seconds=rng.randint(120, 480)))
-    figures = fairness_figures(served)
+    figures = fairness_figures(served, max(c.opened_at for c in served))
     p99 = statistics.quantiles(decisions, n=100)[98]
     print(f"\na simulated day: {n:,} conversations, {n_agents} agents (capacity 3), {len(served):,} reached a person, "
           f"{len(waiting):,} still waiting at midnight\n")

@@ -16,7 +16,7 @@ from fairdesk.domain.contact import (
     fairness_figures,
     queue_order,
 )
-from fairdesk.domain.errors import InvalidInput
+from fairdesk.domain.errors import Conflict, InvalidInput
 from fairdesk.domain.intents import Intent
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -119,31 +119,63 @@ class TestQueue:
             pending.append(c)
             for c2, _agent in assign(pending, agents, now, POLICY):
                 pending.remove(c2)
+                c2.reply(c2.agent_id, now)  # the agent answers as soon as it is theirs
                 served.append(c2)
             for a in agents:  # each conversation takes about 9 s of an agent
                 if a.load and rng.random() < 0.11:
                     a.load -= 1
-        figures = fairness_figures(served)["time_to_human_by_intent"]
+        figures = fairness_figures(served, now)["time_to_human_by_intent"]
         up, down = figures["upgrade"]["median_s"], figures["downgrade"]["median_s"]
         assert abs(up - down) <= max(1.0, 0.1 * up)
-        assert fairness_figures(served)["flag"] is False
+        assert fairness_figures(served, now)["flag"] is False
 
 
 def test_chance_differences_on_few_conversations_raise_no_flag() -> None:
-    convs = [conv(intent="upgrade", assigned_at=T0 + timedelta(seconds=10)),
-             conv(intent="downgrade", assigned_at=T0 + timedelta(seconds=300))]
-    assert fairness_figures(convs)["flag"] is False
+    convs = [conv(intent="upgrade", handed_at=T0, first_reply_at=T0 + timedelta(seconds=10)),
+             conv(intent="downgrade", handed_at=T0, first_reply_at=T0 + timedelta(seconds=300))]
+    assert fairness_figures(convs, T0 + timedelta(hours=1))["flag"] is False
 
 
 def test_the_fairness_flag_rises_when_downgrades_wait_longer() -> None:
     convs = []
     for i in range(20):
-        up = conv(intent="upgrade", assigned_at=T0 + timedelta(seconds=10))
-        down = conv(intent="downgrade", assigned_at=T0 + timedelta(seconds=120 + i))
+        up = conv(intent="upgrade", handed_at=T0, first_reply_at=T0 + timedelta(seconds=10))
+        down = conv(intent="downgrade", handed_at=T0, first_reply_at=T0 + timedelta(seconds=120 + i))
         convs += [up, down]
-    report = fairness_figures(convs)
+    report = fairness_figures(convs, T0 + timedelta(hours=1))
     assert report["flag"] is True and report["slower_than_upgrade"] == ["downgrade"]
     assert report["time_to_human_by_intent"]["downgrade"]["median_s"] == 129.5
+
+
+class TestTimeToAPerson:
+    def test_the_wait_for_a_person_ends_at_the_first_human_answer_not_at_the_assignment(self) -> None:
+        c = conv(id=1, status=ConversationStatus.WAITING, handed_at=T0)
+        c.take(7, T0 + timedelta(seconds=1))  # assigned at once …
+        assert c.wait_for_person(T0 + timedelta(seconds=90)) == (90.0, False)  # … but nobody has answered yet
+        c.reply(7, T0 + timedelta(seconds=95))
+        c.reply(7, T0 + timedelta(seconds=200))  # later answers change nothing
+        assert c.wait_for_person(T0 + timedelta(hours=1)) == (95.0, True)
+
+    def test_a_conversation_nobody_answered_counts_as_waiting_never_as_zero(self) -> None:
+        answered = conv(id=1, intent="cancel", handed_at=T0, first_reply_at=T0 + timedelta(seconds=30))
+        ignored = conv(id=2, intent="cancel", handed_at=T0, status=ConversationStatus.WAITING)
+        figures = fairness_figures([answered, ignored], T0 + timedelta(seconds=600))["time_to_human_by_intent"]
+        assert figures["cancel"] == {"conversations": 2, "asked_for_person": 2, "reached_human": 1,
+                                     "still_waiting": 1, "median_s": 315.0, "p90_s": 543.0}
+        closed_unanswered = conv(id=3, handed_at=T0, closed_at=T0 + timedelta(seconds=40),
+                                 status=ConversationStatus.CLOSED)
+        assert closed_unanswered.wait_for_person(T0 + timedelta(days=1)) == (40.0, False)
+
+    def test_only_the_agent_who_holds_a_conversation_answers_or_transfers_it(self) -> None:
+        c = conv(id=1, status=ConversationStatus.WAITING, handed_at=T0)
+        c.reply(7, T0 + timedelta(seconds=5))  # answering from the queue takes it
+        assert (c.status, c.agent_id) == (ConversationStatus.WITH_HUMAN, 7)
+        with pytest.raises(Conflict):
+            c.reply(8, T0 + timedelta(seconds=6))
+        with pytest.raises(Conflict):
+            c.transfer(8, 9, T0)
+        c.transfer(7, 8, T0 + timedelta(seconds=7))
+        assert c.agent_id == 8 and c.first_reply_at == T0 + timedelta(seconds=5)
 
 
 def test_steps_per_channel_and_first_contact_completion_are_computed_as_by_hand() -> None:

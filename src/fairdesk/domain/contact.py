@@ -97,6 +97,8 @@ class Conversation:
     alerted_at: datetime | None = None
     version: int = 1
     id: int | None = None
+    #: When a person first answered in writing (or, on a call, picked up): where the wait for a person ends.
+    first_reply_at: datetime | None = None
 
     @property
     def skill(self) -> str:
@@ -140,9 +142,42 @@ class Conversation:
         self.status, self.agent_id, self.assigned_at = ConversationStatus.WITH_HUMAN, agent_id, at
         self.version += 1
 
+    def reply(self, agent_id: int, at: datetime) -> None:
+        """A person answers: the one who holds the conversation, or whoever takes it from the queue by answering.
+        The first answer ends the wait for a person."""
+        if self.status is ConversationStatus.CLOSED:
+            raise Conflict("conversation.closed", "this conversation is closed")
+        if self.status in (ConversationStatus.BOT, ConversationStatus.WAITING):
+            if self.status is ConversationStatus.BOT:
+                self.handed_at = self.handed_at or at
+            self.status, self.agent_id, self.assigned_at = ConversationStatus.WITH_HUMAN, agent_id, at
+        elif self.agent_id != agent_id:
+            raise Conflict("conversation.taken", "another agent holds this conversation; ask them to transfer it")
+        self.first_reply_at = self.first_reply_at or at
+        self.version += 1
+
+    def transfer(self, from_agent: int, to_agent: int, at: datetime) -> None:
+        """Hand a conversation one holds to a colleague (the wait already ended or goes on: nothing is reset)."""
+        if self.status is not ConversationStatus.WITH_HUMAN or self.agent_id != from_agent:
+            raise Conflict("conversation.not_yours", "only the agent who holds a conversation transfers it")
+        if to_agent == from_agent:
+            raise InvalidInput("conversation.transfer_self", "choose a colleague", field="to_user_id")
+        self.agent_id, self.assigned_at = to_agent, at
+        self.version += 1
+
     def close(self, at: datetime) -> None:
         self.status, self.closed_at = ConversationStatus.CLOSED, at
         self.version += 1
+
+    def wait_for_person(self, now: datetime) -> tuple[float, bool] | None:
+        """Seconds from the request for a person to the first human answer, and whether it came; one nobody
+        answered is still waiting (its wait runs to ``now``, or to its closing) — never zero. None: no person
+        was asked for."""
+        if self.handed_at is None:
+            return None
+        if self.first_reply_at is not None:
+            return (self.first_reply_at - self.handed_at).total_seconds(), True
+        return ((self.closed_at or now) - self.handed_at).total_seconds(), False
 
 
 #: Which skill each request needs; an agent with "general" takes anything.
@@ -233,22 +268,29 @@ def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
-def fairness_figures(conversations: Iterable[Conversation]) -> dict[str, Any]:
-    """Time to a human by intent (median, p90, seconds), how many reached one, and the flag the issue asks for:
-    do downgrades or cancellations wait longer than upgrades?"""
+def fairness_figures(conversations: Iterable[Conversation], now: datetime) -> dict[str, Any]:
+    """Time to a person by intent (median, p90, seconds): from asking for a person to the first human answer;
+    a conversation nobody answered counts with the time it has waited so far (to ``now``, or to when it was
+    closed unanswered), never as zero. How many reached a person, how many did not; and the flag: do
+    downgrades or cancellations wait longer than upgrades?"""
     waits: dict[str, list[float]] = {}
     counts: dict[str, int] = {}
+    reached: dict[str, int] = {}
     for c in conversations:
         counts[c.intent] = counts.get(c.intent, 0) + 1
-        if c.assigned_at is not None:
-            waits.setdefault(c.intent, []).append((c.assigned_at - c.opened_at).total_seconds())
-    by_intent = {i: {"conversations": counts[i], "reached_human": len(waits.get(i, [])),
+        found = c.wait_for_person(now)
+        if found is not None:
+            waits.setdefault(c.intent, []).append(found[0])
+            reached[c.intent] = reached.get(c.intent, 0) + found[1]
+    by_intent = {i: {"conversations": counts[i], "asked_for_person": len(waits.get(i, [])),
+                     "reached_human": reached.get(i, 0),
+                     "still_waiting": len(waits.get(i, [])) - reached.get(i, 0),
                      "median_s": round(statistics.median(waits[i]), 1) if waits.get(i) else None,
                      "p90_s": round(_p90(waits[i]), 1) if waits.get(i) else None} for i in sorted(counts)}
     # A request waits "longer" when its median wait exceeds the upgrades' by 20 % and 30 s, both with at least
     # 20 conversations: a first-come queue shows smaller differences by chance alone.
     up = by_intent.get("upgrade", {})
     slower = [i for i in ("downgrade", "cancel", "refund")
-              if min(up.get("reached_human", 0), by_intent.get(i, {}).get("reached_human", 0)) >= MIN_SAMPLE
+              if min(up.get("asked_for_person", 0), by_intent.get(i, {}).get("asked_for_person", 0)) >= MIN_SAMPLE
               and by_intent[i]["median_s"] > max(up["median_s"] * 1.2, up["median_s"] + 30)]
     return {"time_to_human_by_intent": by_intent, "slower_than_upgrade": slower, "flag": bool(slower)}

@@ -29,6 +29,7 @@ from fairdesk.entrypoints.ratelimit import RateLimit
 from fairdesk.entrypoints.web.calendars import router as calendar_pages_router
 from fairdesk.entrypoints.web.complaint_pages import router as complaint_pages_router
 from fairdesk.entrypoints.web.console_pages import router as console_pages_router
+from fairdesk.entrypoints.web.contact import router as contact_pages_router
 from fairdesk.entrypoints.web.customer_pages import router as customer_pages_router
 from fairdesk.entrypoints.web.field_pages import router as field_pages_router
 from fairdesk.entrypoints.web.pages import LoginRequired
@@ -174,6 +175,7 @@ def create_app(wired: App) -> FastAPI:
     app.include_router(run_pages_router)
     app.include_router(calendar_pages_router)
     app.include_router(ticket_pages_router)
+    app.include_router(contact_pages_router)
     app.include_router(calendar_api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -24,11 +24,12 @@ from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role
 from fairdesk.services import evidence
-from fairdesk.services.access import access_customer, require_role, visible
+from fairdesk.services.access import access_customer, access_handler, require_role, visible
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
-__all__ = ["BOT_REPLIES", "assign_waiting", "open_conversation", "post_message", "talk_to_person", "transparency"]
+__all__ = ["BOT_REPLIES", "assign_waiting", "claim", "colleagues", "conversation_view", "inbox", "open_conversation",
+           "post_message", "reply", "talk_to_person", "transfer", "transparency"]
 
 MAX_MESSAGE = 10_000
 #: What the bot says per intent; every answer names the way to a person.
@@ -224,7 +225,8 @@ def close_conversation(actor: Actor, conversation_id: int, uow: UnitOfWork, cloc
     return conv
 
 
-def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: datetime) -> dict[str, Any]:
+def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: datetime,
+                    now: datetime | None = None) -> dict[str, Any]:
     if actor.is_customer:
         raise NotFound("not_found", "no such report")
     if not start < end or end - start > timedelta(days=366):
@@ -232,7 +234,8 @@ def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: dateti
     with uows(readonly=True) as uow:
         convs = uow.contact.opened_between(actor.brand_id, start, end)
         changes = uow.contact.change_steps(actor.brand_id, start, end)
-    figures = fairness_figures(convs)
+    # A conversation still waiting counts the wait so far: up to now, within the period's end.
+    figures = fairness_figures(convs, min(end, now) if now else end)
     plan_changes = change_figures(changes, convs)
     figures["flag"] = figures["flag"] or bool(plan_changes["more_steps_than_upgrade"])
     return {"from": start.isoformat(), "to": end.isoformat(), "conversations": len(convs)} | figures | {
@@ -250,9 +253,140 @@ def transparency(uows: UowFactory, clock: Clock, brand_code: str) -> dict[str, A
         families = uow.plans.catalogue(brand.id).families.values()
         today = uow.contact.opened_between(brand.id, now - timedelta(days=1), now)
         waiting = len(uow.contact.waiting(brand.id))
-    figures = fairness_figures(today)
+    figures = fairness_figures(today, now)
     return {"brand": {"code": brand.code, "name": brand.name}, "routing_policy": policy.as_dict(),
             "steps_to_a_person": {ch: n + 1 for ch, n in policy.max_bot_steps.items()},
             "plan_change_rules": [{"family": f.name, "policy": f.policy.value,
                                    "applies_to": ["upgrade", "downgrade", "cancel"]} for f in families],
             "live": {"waiting_now": waiting, "last_24h": figures}}
+
+
+# --- the agents' inbox: a person really answers -------------------------------------------------------------
+
+#: Who answers conversations from the inbox.
+INBOX_ROLES = (Role.AGENT, Role.MANAGER)
+MAX_REPLY = 2000
+
+
+def _require_inbox(actor: Actor) -> None:
+    require_role(actor, *INBOX_ROLES, what="answer conversations")
+
+
+def _local(at: datetime | None, clock: Clock) -> str | None:
+    return at.astimezone(clock.tz).isoformat(timespec="seconds") if at else None
+
+
+def _row(c: Conversation, now: datetime, clock: Clock, position: int | None = None) -> dict[str, Any]:
+    wait = c.wait_for_person(now)
+    return {"id": c.id, "channel": c.channel, "intent": c.intent, "skill": c.skill, "vulnerable": c.vulnerable,
+            "status": c.status.value, "customer_id": c.customer_id, "agent_id": c.agent_id, "position": position,
+            "handed_at": _local(c.handed_at, clock), "first_reply_at": _local(c.first_reply_at, clock),
+            "waited_s": round(wait[0]) if wait else None, "answered": bool(wait and wait[1])}
+
+
+def inbox(uows: UowFactory, actor: Actor, clock: Clock) -> dict[str, Any]:
+    """The waiting conversations in the published order (vulnerable callers first, then by waiting time), and
+    the conversations this agent holds."""
+    _require_inbox(actor)
+    now = clock.now()
+    with uows(readonly=True) as uow:
+        policy = policy_of(uow, actor.brand_id)
+        waiting = queue_order(uow.contact.waiting(actor.brand_id))
+        mine = uow.contact.held_by(actor.brand_id, actor.user_id)
+        names = uow.contact.customer_names(actor.brand_id, [c.customer_id for c in [*waiting, *mine]
+                                                            if c.customer_id])
+    rows = [_row(c, now, clock, i + 1) | {"overdue": (now - c.handed_at).total_seconds() > policy.alert_after_seconds}
+            for i, c in enumerate(waiting)]
+    return {"waiting": rows, "mine": [_row(c, now, clock) for c in mine], "names": names,
+            "alert_after_s": policy.alert_after_seconds}
+
+
+def conversation_view(uows: UowFactory, actor: Actor, conversation_id: int, clock: Clock) -> dict[str, Any]:
+    """A conversation with its messages, for its customer or the brand's staff; a customer waiting for a person
+    also sees their place in the queue and how long a person took lately (the published figure)."""
+    now = clock.now()
+    with uows(readonly=True) as uow:
+        conv = access_conversation(uow, actor, conversation_id)
+        messages = uow.contact.messages(conv.id)
+        agents = uow.users.display_names([m.agent_id for m in messages if m.agent_id] + (
+            [conv.agent_id] if conv.agent_id else []))
+        position = None
+        if conv.status is ConversationStatus.WAITING:
+            order = [c.id for c in queue_order(uow.contact.waiting(conv.brand_id))]
+            position = order.index(conv.id) + 1 if conv.id in order else None
+        recent = uow.contact.opened_between(conv.brand_id, now - timedelta(days=1), now)
+    figures = fairness_figures(recent, now)["time_to_human_by_intent"]
+    waits = [f["median_s"] for f in figures.values() if f["median_s"] is not None]
+    return {**_row(conv, now, clock, position), "agent": agents.get(conv.agent_id) if conv.agent_id else None,
+            "typical_wait_s": round(sorted(waits)[len(waits) // 2]) if waits else None,
+            "messages": [{"id": m.id, "sender": m.sender, "text": m.text, "at": _local(m.at, clock),
+                          "agent": agents.get(m.agent_id) if m.agent_id else None} for m in messages]}
+
+
+def claim(actor: Actor, conversation_id: int, uows: UowFactory, clock: Clock) -> Conversation:
+    """Take a waiting conversation from the queue (the wait goes on until the first answer)."""
+    _require_inbox(actor)
+    try:
+        with uows() as uow:
+            conv = access_conversation(uow, actor, conversation_id)
+            conv.take(actor.user_id, clock.now())  # type: ignore[arg-type]
+            evidence.record(uow, conv.brand_id, "conversation.claimed", f"conversation:{conv.id}", conv.customer_id,
+                            {"agent": actor.user_id}, clock)
+            uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("conversation.concurrent", "someone else took it just now") from exc
+    return conv
+
+
+def reply(actor: Actor, conversation_id: int, text: str, uows: UowFactory, clock: Clock) -> Conversation:
+    """A person answers; the first answer ends the wait for a person (and takes a waiting conversation)."""
+    _require_inbox(actor)
+    text = text.strip()
+    if not text:
+        raise InvalidInput("input.empty", "write an answer", field="text")
+    if len(text) > MAX_REPLY:
+        raise InvalidInput("input.too_long", f"an answer is at most {MAX_REPLY} characters", field="text")
+    now = clock.now()
+    try:
+        with uows() as uow:
+            conv = access_conversation(uow, actor, conversation_id)
+            first = conv.first_reply_at is None
+            conv.reply(actor.user_id, now)  # type: ignore[arg-type]
+            uow.contact.add_message(conv.id, "agent", text, None, now, agent_id=actor.user_id)
+            payload: dict[str, Any] = {"text": text[:2000], "agent": actor.user_id}
+            if first and conv.handed_at is not None:
+                payload["waited_for_person_s"] = (now - conv.handed_at).total_seconds()
+            evidence.record(uow, conv.brand_id, "conversation.answered", f"conversation:{conv.id}", conv.customer_id,
+                            payload, clock)
+            uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
+    return conv
+
+
+def transfer(actor: Actor, conversation_id: int, to_user_id: int, note: str, uows: UowFactory,
+             clock: Clock) -> Conversation:
+    """Hand a conversation one holds to a colleague, with a note for them (the customer is told who answers)."""
+    _require_inbox(actor)
+    note = note.strip()[:500]
+    now = clock.now()
+    try:
+        with uows() as uow:
+            conv = access_conversation(uow, actor, conversation_id)
+            colleague = access_handler(uow, actor, to_user_id, "conversation.transfer_to", "to_user_id")
+            conv.transfer(actor.user_id, colleague.id, now)  # type: ignore[arg-type]
+            uow.contact.add_message(conv.id, "transfer", note, None, now, agent_id=colleague.id)
+            evidence.record(uow, conv.brand_id, "conversation.transferred", f"conversation:{conv.id}",
+                            conv.customer_id, {"from": actor.user_id, "to": colleague.id, "note": note}, clock)
+            uow.commit()
+    except StaleDataError as exc:
+        raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
+    return conv
+
+
+def colleagues(uows: UowFactory, actor: Actor) -> list[tuple[int, str]]:
+    """Who a conversation can be transferred to: the brand's other agents and managers."""
+    _require_inbox(actor)
+    with uows(readonly=True) as uow:
+        return [(u.id, u.display_name) for u in uow.users.for_brand(actor.brand_id)
+                if u.role in INBOX_ROLES and u.active and u.id != actor.user_id]

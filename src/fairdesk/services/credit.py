@@ -66,7 +66,7 @@ def _fairness(uow: UnitOfWork, brand_id: int, rows: list[Any], since: datetime, 
     def steps(rs: list[Any]) -> float:
         return round(statistics.fmean(r.steps for r in rs), 3) if rs else 0.0
 
-    slower = fairness_figures(uow.contact.opened_between(brand_id, since, until))["flag"]
+    slower = fairness_figures(uow.contact.opened_between(brand_id, since, until), until)["flag"]
     return {"upgrades": len(up), "downgrades": len(down), "upgrade_delay_h": delay(up),
             "downgrade_delay_h": delay(down), "upgrade_steps": steps(up), "downgrade_steps": steps(down),
             "slower_to_human": bool(slower)}

@@ -30,7 +30,7 @@ def dashboard(uows: UowFactory, actor: Actor, clock: Clock, resolver: Resolver) 
         daily = uow.tickets.daily_counts(actor.brand_id, since, offset)
         breaches = uow.timers.breaches_since(actor.brand_id, since)
     opened = sum(n for _, n in daily)
-    fair = contact.fairness_report(uows, actor, since, now)
+    fair = contact.fairness_report(uows, actor, since, now, now)
     gaps = network.network_gaps(uows(readonly=True), actor, resolver)
     points = default_points()
 

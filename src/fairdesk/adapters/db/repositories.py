@@ -81,6 +81,13 @@ class UserRepository(_Repo):
         return self.session.scalars(
             sa.select(User).where(t.users.c.brand_id == brand_id).order_by(t.users.c.id)).all()
 
+    def display_names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        c = t.users.c
+        return dict(self._core(sa.select(c.id, c.display_name).where(c.id.in_(ids))).all())
+
     def failure_state(self, username: str) -> Any:
         """(failures, locked_until) of the name, or None when it has no failures on record."""
         c = t.login_failures.c
@@ -737,9 +744,24 @@ class ContactRepository(_Repo):
         return self._core(sa.select(c.kind, c.channel, c.steps, c.subscription_id, c.submitted_at).where(
             c.brand_id == brand_id, c.submitted_at >= start, c.submitted_at < end)).all()
 
-    def add_message(self, conversation_id: int, sender: str, text: str, intent: str | None, at: datetime) -> None:
+    def add_message(self, conversation_id: int, sender: str, text: str, intent: str | None, at: datetime, *,
+                    agent_id: int | None = None) -> None:
         self._core(sa.insert(t.conversation_messages).values(conversation_id=conversation_id, sender=sender,
-                                                             text=text, intent=intent, at=at))
+                                                             text=text, intent=intent, at=at, agent_id=agent_id))
+
+    def held_by(self, brand_id: int, user_id: int | None) -> Sequence[Conversation]:
+        """The conversations an agent holds now, oldest hand-over first."""
+        c = t.conversations.c
+        return self.session.scalars(sa.select(Conversation).where(
+            c.brand_id == brand_id, c.status == ConversationStatus.WITH_HUMAN, c.agent_id == user_id)
+            .order_by(c.handed_at)).all()
+
+    def customer_names(self, brand_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        c = t.customers.c
+        return dict(self._core(sa.select(c.id, c.name).where(c.brand_id == brand_id, c.id.in_(ids))).all())
 
     def messages(self, conversation_id: int) -> Sequence[Any]:
         m = t.conversation_messages.c

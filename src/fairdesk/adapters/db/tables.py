@@ -402,6 +402,8 @@ conversations = sa.Table(
     _fk("subscription_id", "subscriptions.id", nullable=True),
     sa.Column("alerted_at", UTCDateTime(), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
+    # The first human answer: the wait for a person ends here (not at the assignment).
+    sa.Column("first_reply_at", UTCDateTime(), nullable=True),
     # The queue: a brand's waiting conversations by hand-over time; reports by opening time.
     sa.Index("ix_conversations_brand_status_handed", "brand_id", "status", "handed_at"),
     sa.Index("ix_conversations_brand_opened", "brand_id", "opened_at"),
@@ -410,10 +412,11 @@ conversations = sa.Table(
 conversation_messages = sa.Table(
     "conversation_messages", metadata, _id(),
     _fk("conversation_id", "conversations.id", index=True),
-    sa.Column("sender", sa.String(16), nullable=False),  # customer | bot | agent
+    sa.Column("sender", sa.String(16), nullable=False),  # customer | bot | agent | transfer
     sa.Column("text", sa.Text(), nullable=False),
     sa.Column("intent", sa.String(16), nullable=True),
     sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("agent_id", Id, nullable=True),  # the person who answered (or, on a transfer, who takes over)
 )
 
 sla_policies = sa.Table(

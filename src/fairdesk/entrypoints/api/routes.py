@@ -453,7 +453,7 @@ def fairness(actor: ActorDep, app: AppDep, from_: Annotated[datetime, Query(alia
     """Time to a person by intent, and whether downgrades/cancellations wait longer than upgrades."""
     if from_.tzinfo is None or to.tzinfo is None:
         raise InvalidInput("input.invalid", "give times with a UTC offset")
-    return contact_svc.fairness_report(app.uows, actor, from_, to)
+    return contact_svc.fairness_report(app.uows, actor, from_, to, app.clock.now())
 
 
 @router.get("/transparency/{brand_code}", tags=["contact"])

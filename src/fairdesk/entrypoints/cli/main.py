@@ -922,7 +922,8 @@ def fairness_report(brand: BrandOpt, from_: Annotated[str, typer.Option("--from"
         fail("give --from and --to with a UTC offset, e.g. 2026-11-01T00:00:00+08:00")
     wired = _wired()
     with reasons():
-        report = contact_svc.fairness_report(wired.uows, _actor(wired, brand, as_user), start, end)
+        report = contact_svc.fairness_report(wired.uows, _actor(wired, brand, as_user), start, end,
+                                             wired.clock.now())
     if as_csv:
         typer.echo("intent,conversations,reached_human,median_s,p90_s")
         for intent, f in report["time_to_human_by_intent"].items():

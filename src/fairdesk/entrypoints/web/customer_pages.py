@@ -173,8 +173,8 @@ def chat(request: Request, actor: PageActor) -> Response:
     app = _app(request)
     with app.uows(readonly=True) as uow:
         conv = uow.contact.latest_open(actor.brand_id, actor.customer_id)
-        messages = uow.contact.messages(conv.id) if conv else []
-    return render(request, "chat.html", conv=conv, messages=messages)
+    view = contact_svc.conversation_view(app.uows, actor, conv.id, app.clock) if conv else None
+    return render(request, "chat.html", conv=view, poll_s=3)
 
 
 @router.post("/my/chat", response_class=HTMLResponse)
