@@ -769,6 +769,7 @@ UI: dict[str, str] = {
     'a person took about': '最近人工平均约',
     'min lately': '分钟接通',
     'With a person': '人工服务中',
+    'A person has your conversation and will answer shortly': '客服已接手，马上回复您',
     'bot': '智能助手',
     'Transferred to': '已转接给',
     'channel web': '网页',

@@ -315,9 +315,12 @@ def conversation_view(uows: UowFactory, actor: Actor, conversation_id: int, cloc
             order = [c.id for c in queue_order(uow.contact.waiting(conv.brand_id))]
             position = order.index(conv.id) + 1 if conv.id in order else None
         recent = uow.contact.opened_between(conv.brand_id, now - timedelta(days=1), now)
+        customer_name = None if actor.is_customer or conv.customer_id is None else \
+            uow.contact.customer_names(conv.brand_id, [conv.customer_id]).get(conv.customer_id)
     figures = fairness_figures(recent, now)["time_to_human_by_intent"]
     waits = [f["median_s"] for f in figures.values() if f["median_s"] is not None]
     return {**_row(conv, now, clock, position), "agent": agents.get(conv.agent_id) if conv.agent_id else None,
+            "customer_name": customer_name,
             "typical_wait_s": round(sorted(waits)[len(waits) // 2]) if waits else None,
             "messages": [{"id": m.id, "sender": m.sender, "text": m.text, "at": _local(m.at, clock),
                           "agent": agents.get(m.agent_id) if m.agent_id else None} for m in messages]}

@@ -377,7 +377,8 @@ def _conversation(c: Conversation, tz: ZoneInfo) -> dict[str, object]:
 
     return {"id": c.id, "channel": c.channel, "language": c.language, "status": c.status.value, "intent": c.intent,
             "bot_steps": c.bot_steps, "vulnerable": c.vulnerable, "opened_at": local(c.opened_at),
-            "handed_at": local(c.handed_at), "assigned_at": local(c.assigned_at), "agent_id": c.agent_id}
+            "handed_at": local(c.handed_at), "assigned_at": local(c.assigned_at), "agent_id": c.agent_id,
+            "first_reply_at": local(c.first_reply_at)}
 
 
 @router.post("/conversations", tags=["contact"], status_code=status.HTTP_201_CREATED)
