@@ -97,3 +97,31 @@ def test_claim_transfer_and_close_and_who_may(client: TestClient, seed: Seed, wi
     client.cookies.clear()
     login(client, "alice", "alice-password")
     assert client.get("/inbox", follow_redirects=False).headers["location"] == "/my/chat"
+
+
+def test_a_conversation_waiting_past_the_published_limit_alerts_the_managers_once(client: TestClient, seed: Seed,
+                                                                                  wired: App,
+                                                                                  clock: FrozenClock) -> None:
+    import sqlalchemy as sa
+
+    from fairdesk.adapters.db import tables as t
+    from fairdesk.services import contact
+
+    identity.create_user(identity.CreateUser("angu", "boss", "王经理", Role.MANAGER, email="boss@angu.example"),
+                         wired.uows(), wired.clock)
+    conv = _ask_for_a_person(client)
+    with wired.uows() as uow:  # an agent has it, but nobody has answered: still waiting for a person
+        c = uow.contact.conversation(seed.brand_a, conv)
+        c.take(999, clock.now())
+        uow.commit()
+    clock.advance(seconds=170)
+    contact.queue_job(wired.uows, wired.clock, "https://fairdesk.example")
+    clock.advance(seconds=20)  # 190 s: past the published 180 s
+    contact.queue_job(wired.uows, wired.clock, "https://fairdesk.example")
+    clock.advance(minutes=5)
+    contact.queue_job(wired.uows, wired.clock, "https://fairdesk.example")  # once only
+    with wired.engine.connect() as conn:
+        mails = conn.execute(sa.select(t.outbox.c.recipient, t.outbox.c.body).where(
+            t.outbox.c.kind == "conversation_overdue")).all()
+    assert [m.recipient for m in mails] == ["boss@angu.example"]
+    assert "3.2 分钟" in mails[0].body and f"https://fairdesk.example/inbox/{conv}" in mails[0].body

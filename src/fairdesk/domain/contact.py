@@ -231,10 +231,13 @@ MIN_SAMPLE = 20
 
 
 def overdue(waiting: Iterable[Conversation], at: datetime, policy: RoutingPolicy) -> list[Conversation]:
-    """Conversations waiting longer than the published threshold that have not raised their alert yet."""
+    """Conversations waiting for a person's first answer longer than the published threshold (assigned or not:
+    the wait ends at the answer) that have not raised their alert yet."""
     found = []
     for c in waiting:
-        if c.handed_at and c.alerted_at is None and (at - c.handed_at).total_seconds() > policy.alert_after_seconds:
+        if c.handed_at and c.alerted_at is None and c.first_reply_at is None \
+                and c.status is not ConversationStatus.CLOSED \
+                and (at - c.handed_at).total_seconds() > policy.alert_after_seconds:
             c.alerted_at = at
             c.version += 1
             found.append(c)

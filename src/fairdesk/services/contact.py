@@ -26,6 +26,7 @@ from fairdesk.domain.people import STAFF_ROLES, Actor, Role
 from fairdesk.services import evidence
 from fairdesk.services.access import access_customer, access_handler, require_role, visible
 from fairdesk.services.clock import Clock
+from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
 __all__ = ["BOT_REPLIES", "assign_waiting", "claim", "colleagues", "conversation_view", "inbox", "open_conversation",
@@ -156,19 +157,27 @@ def talk_to_person(actor: Actor, conversation_id: int, uows: UowFactory, clock: 
     return _after_assignment(uows, clock, actor, conv)
 
 
-def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int) -> int:
-    """Give waiting conversations to free agents by the published policy; returns how many were assigned."""
+def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int, public_url: str = "") -> int:
+    """Give waiting conversations to free agents by the published policy, and alert the brand's managers (by
+    e-mail, once per conversation) of any that has waited for a person's first answer past the published
+    limit; returns how many were assigned."""
     now = clock.now()
     try:
         with uows() as uow:
             policy = policy_of(uow, brand_id)
             waiting = uow.contact.waiting(brand_id)
             pairs = assign(waiting, uow.contact.agents(brand_id), now, policy)
-            for conv in overdue([c for c in waiting if c.status is ConversationStatus.WAITING], now, policy):
-                # The alert: recorded for the queue view and the evidence log (delivery needs the notifier).
+            late = overdue(uow.contact.unanswered(brand_id), now, policy)
+            notifier = Notifier(uow, clock) if late else None
+            for conv in late:
+                waited = (now - conv.handed_at).total_seconds()
                 evidence.record(uow, brand_id, "conversation.overdue", f"conversation:{conv.id}", conv.customer_id,
-                                {"waited_s": (now - conv.handed_at).total_seconds(),
-                                 "threshold_s": policy.alert_after_seconds}, clock)
+                                {"waited_s": waited, "threshold_s": policy.alert_after_seconds}, clock)
+                notifier.staff(brand_id, "conversation_overdue",  # type: ignore[union-attr]
+                               waited_min=round(waited / 60, 1), limit_min=round(policy.alert_after_seconds / 60, 1),
+                               link=f"{public_url}/inbox/{conv.id}")
+            if notifier is not None:
+                notifier.flush()
             for conv, agent in pairs:
                 uow.contact.touch_agent(agent.user_id, now)
                 evidence.record(uow, brand_id, "conversation.assigned", f"conversation:{conv.id}", conv.customer_id,
@@ -240,6 +249,13 @@ def fairness_report(uows: UowFactory, actor: Actor, start: datetime, end: dateti
     figures["flag"] = figures["flag"] or bool(plan_changes["more_steps_than_upgrade"])
     return {"from": start.isoformat(), "to": end.isoformat(), "conversations": len(convs)} | figures | {
         "plan_changes": plan_changes}
+
+
+def queue_job(uows: UowFactory, clock: Clock, public_url: str) -> str:
+    """The worker's minute: every brand's waiting conversations assigned, and late ones alerted."""
+    with uows(readonly=True) as uow:
+        brands = [b.id for b in uow.brands.all()]
+    return f"assigned {sum(assign_waiting(uows, clock, b, public_url) for b in brands)}"
 
 
 def transparency(uows: UowFactory, clock: Clock, brand_code: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from fairdesk.adapters.transports import Delivery, Transport
-from fairdesk.services import complaints, credit, evidence, plans, runs, sla
+from fairdesk.services import complaints, contact, credit, evidence, plans, runs, sla
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UowFactory
@@ -147,6 +147,7 @@ PERIODIC: dict[str, tuple[timedelta, Callable[[UowFactory, Clock, str], str]]] =
     "plans.renewals": (timedelta(hours=1), renewal_job),
     "evidence.checkpoint": (timedelta(hours=1), checkpoint_job),
     "complaints.deadlines": (timedelta(minutes=5), complaints_job),
+    "contact.queue": (timedelta(minutes=1), contact.queue_job),
     "credit.scores": (timedelta(hours=24), credit_job),
 }
 

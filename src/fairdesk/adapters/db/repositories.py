@@ -749,6 +749,13 @@ class ContactRepository(_Repo):
         self._core(sa.insert(t.conversation_messages).values(conversation_id=conversation_id, sender=sender,
                                                              text=text, intent=intent, at=at, agent_id=agent_id))
 
+    def unanswered(self, brand_id: int, limit: int = 500) -> Sequence[Conversation]:
+        """Conversations handed to people that no person has answered yet (in the queue or assigned)."""
+        c = t.conversations.c
+        return self.session.scalars(sa.select(Conversation).where(
+            c.brand_id == brand_id, c.status.in_([ConversationStatus.WAITING, ConversationStatus.WITH_HUMAN]),
+            c.first_reply_at.is_(None)).order_by(c.handed_at).limit(limit)).all()
+
     def held_by(self, brand_id: int, user_id: int | None) -> Sequence[Conversation]:
         """The conversations an agent holds now, oldest hand-over first."""
         c = t.conversations.c
