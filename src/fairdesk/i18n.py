@@ -743,6 +743,10 @@ UI: dict[str, str] = {
     'covered by': '服务网点：',
     'no outlet covers this county': '该区县暂无服务网点覆盖',
     'Conversations': '会话收件箱',
+    'Waiting for a visit': '待派单',
+    'Service request': '服务单',
+    'Suggested': '建议安排',
+    'Not reassigned': '未能改派',
     'Conversation': '会话',
     'Waiting conversations in the published order: callers aged 65 and over first, then the longest wait. Nothing else decides the order.': '等待人工的会话按公开的规则排序：65 岁及以上的客户优先，其余按等待时间先后。不按其他任何因素排序。',  # noqa: E501
     'Mine': '我的会话',

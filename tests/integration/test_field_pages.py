@@ -98,3 +98,31 @@ def test_the_managers_dashboard_has_every_figure(client: TestClient, seed: Seed,
     client.cookies.clear()
     login(client, "agent_a", "agent_a-password")
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_the_board_lists_requests_waiting_for_a_visit_and_shows_a_refused_reassignment_in_place(
+        client: TestClient, seed: Seed, wired: App) -> None:
+    from datetime import datetime
+
+    from tests.fakes import SHANGHAI
+    from tests.integration.field import make_field
+    from tests.integration.test_web import csrf_of, login
+
+    f = make_field(wired, seed)
+    identity.create_user(identity.CreateUser("angu", "disp", "吴调度", Role.DISPATCHER, "disp-password-123"),
+                         wired.uows(), wired.clock)
+    login(client, "disp", "disp-password-123")
+    board = client.get("/dispatch", params={"day": "2026-11-25"}).text
+    queue = board[board.index('id="unscheduled"'):board.index("</section>", board.index('id="unscheduled"'))]
+    assert f'data-ticket="{f.ticket}"' in queue and "Wang" in queue  # what auto-dispatch would pick
+    assert f'href="/tickets/{f.ticket}/visit"' in queue
+    visit = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket, datetime(2026, 11, 25, 9, tzinfo=SHANGHAI),
+                                           datetime(2026, 11, 25, 11, tzinfo=SHANGHAI)), wired.uows, wired.clock)
+    board = client.get("/dispatch", params={"day": "2026-11-25"}).text
+    assert f'data-ticket="{f.ticket}"' not in board  # booked: no longer waiting
+    # Li's certificate ended in October: refused, and the board says why beside the visit (it used to go blank).
+    r = client.post(f"/dispatch/visits/{visit['id']}/reassign", data={
+        "technician_id": str(f.li), "reason": "王师傅临时有事", "day": "2026-11-25", "csrf": csrf_of(board)},
+        headers={"HX-Request": "true"})  # as the board's htmx form sends it: only a 2xx answer is swapped in
+    assert r.status_code == 200
+    assert re.search(rf'<p class="error" role="alert" id="refused-{visit["id"]}">未能改派：[^<]+</p>', r.text)

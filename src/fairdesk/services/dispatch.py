@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fairdesk.adapters.regions_data import default_resolver, point_of
-from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.network import haversine_km
 from fairdesk.domain.parts import LocationKind, Part, StockLocation, validate_quantity
 from fairdesk.domain.people import Actor, Role
@@ -280,6 +280,34 @@ def _candidate_dict(c: Candidate, names: dict[int, tuple[str, str]], clock: Cloc
             "outlet_id": c.outlet_id, "starts_at": c.starts_at.astimezone(tz).isoformat(),
             "ends_at": c.ends_at.astimezone(tz).isoformat(), "distance_km": c.distance_km, "load": c.load,
             "preferred": c.preferred, "cost": c.cost, "terms": c.terms}
+
+
+#: Requests in these states that need a visit and have none are the dispatcher's to schedule.
+UNSCHEDULED_STATUSES = (Status.NEW, Status.TRIAGED, Status.REOPENED)
+
+
+def unscheduled(uows: UowFactory, actor: Actor, clock: Clock, limit: int = 20) -> list[dict[str, Any]]:
+    """The dispatcher's queue: open requests that need a visit and have none, oldest first, each with what
+    auto-dispatch would pick (technician and window) — or why none can be picked (no unit, no address …)."""
+    if actor.role not in DISPATCH_ROLES:
+        raise Forbidden("access.role", f"a {actor.role.value} may not see the dispatch queue")
+    with uows(readonly=True) as uow:
+        rows = uow.appointments.unscheduled(actor.brand_id, [c.value for c in sla.VISIT_CATEGORIES],
+                                            [s.value for s in UNSCHEDULED_STATUSES], limit)
+    out = []
+    for r in rows:
+        item: dict[str, Any] = {"id": r.id, "number": r.number, "subject": r.subject, "priority": r.priority,
+                                "status": r.status, "created_at": r.created_at.astimezone(clock.tz).isoformat(),
+                                "suggested": None, "problem": None}
+        try:
+            best = plan(uows(readonly=True), actor, r.id, clock, limit=1)
+        except DomainError as exc:
+            item["problem"] = exc.code
+        else:
+            item["suggested"] = best[0] if best else None
+            item["problem"] = None if best else "dispatch.no_technician"
+        out.append(item)
+    return out
 
 
 @dataclass(frozen=True)

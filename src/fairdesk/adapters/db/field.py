@@ -142,6 +142,15 @@ class AppointmentRepository(_Core):
         return self._x(sa.select(t.appointments).where(c.ticket_id == ticket_id, c.status.in_(ACTIVE_VISIT))
                        .order_by(c.id.desc()).limit(1)).one_or_none()
 
+    def unscheduled(self, brand_id: int, categories: Sequence[str], statuses: Sequence[str], limit: int
+                    ) -> Sequence[Any]:
+        """Open requests that need a visit and have none booked, oldest first (the dispatcher's queue)."""
+        k, a = t.tickets.c, t.appointments.c
+        booked = sa.select(a.id).where(a.ticket_id == k.id, a.status.in_(ACTIVE_VISIT)).exists()
+        return self._x(sa.select(k.id, k.number, k.subject, k.priority, k.status, k.created_at).where(
+            k.brand_id == brand_id, k.category.in_(list(categories)), k.status.in_(list(statuses)), ~booked)
+            .order_by(k.created_at, k.id).limit(limit)).all()
+
     def for_ticket(self, ticket_id: int) -> Sequence[Any]:
         c = t.appointments.c
         return self._x(sa.select(t.appointments).where(c.ticket_id == ticket_id).order_by(c.id)).all()

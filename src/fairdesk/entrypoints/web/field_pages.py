@@ -5,7 +5,7 @@ parts fitted and the customer's sign-off)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.people import Role
-from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.entrypoints.api.problems import domain_status, request_language
+from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
+from fairdesk.i18n import problem_title
 from fairdesk.services import dispatch as dispatch_svc
 
 __all__ = ["router"]
@@ -41,12 +43,19 @@ def board_page(request: Request, actor: PageActor, day: Annotated[str | None, Qu
         return RedirectResponse("/my-day", status_code=303)
     if actor.role not in BOARD_ROLES:
         return RedirectResponse("/tickets", status_code=303)
+    return _board(request, actor, day, outlet)
+
+
+def _board(request: Request, actor: Any, day: str | None, outlet: str | None,
+           errors: dict[int, str] | None = None, status_code: int = 200) -> Response:
+    """The board; ``errors``: a refused action's reason, shown beside the visit it was about."""
     app = _app(request)
     try:
         the_day = _day(request, day)
         rows = dispatch_svc.board(app.uows(readonly=True), actor, the_day, app.clock, outlet_code=outlet or None)
         with app.uows(readonly=True) as uow:
             outlets = {o.id: o for o in uow.outlets.for_brand(actor.brand_id)}
+        queue = dispatch_svc.unscheduled(app.uows, actor, app.clock)
     except DomainError as exc:
         return _error_page(request, exc)
     shown = rows if outlet else [r for r in rows if r["visits"]]
@@ -54,8 +63,10 @@ def board_page(request: Request, actor: PageActor, day: Annotated[str | None, Qu
     team = sorted(({"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
                    if r["working"] and (r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy)),
                   key=lambda t: (t["outlet"], t["name"]))
-    return render(request, "board.html", rows=shown, day=the_day, outlet=outlet or "", outlets=outlets,
-                  team=team, visits=sum(len(r["visits"]) for r in shown))
+    return render(request, "board.html", status_code=status_code, rows=shown, day=the_day, outlet=outlet or "",
+                  outlets=outlets, team=team, visits=sum(len(r["visits"]) for r in shown), queue=queue,
+                  errors=errors or {},
+                  problem_title=lambda code: problem_title(code, 422, request_language(request)))
 
 
 @router.post("/dispatch/visits/{visit_id}/reassign", response_class=HTMLResponse)
@@ -70,8 +81,10 @@ def reassign(request: Request, actor: PageActor, visit_id: int, technician_id: A
         dispatch_svc.reschedule(actor, visit_id, datetime.fromisoformat(visit["starts_at"]),
                                 datetime.fromisoformat(visit["ends_at"]), app.uows(), app.clock,
                                 technician_id=technician_id, reason=reason)
-    except DomainError as exc:
-        return _error_page(request, exc)
+    except DomainError as exc:  # the reason beside the visit, on the board (htmx swaps only a 2xx answer)
+        message = next(iter(field_error(request, exc).values()))
+        return _board(request, actor, day or None, outlet or None, errors={visit_id: message},
+                      status_code=200 if request.headers.get("HX-Request") else domain_status(exc))
     return RedirectResponse(f"/dispatch?day={quote(day)}&outlet={quote(outlet)}", status_code=303)
 
 
