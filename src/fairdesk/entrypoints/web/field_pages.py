@@ -62,7 +62,7 @@ def _board(request: Request, actor: Any, day: str | None, outlet: str | None,
     busy = {r["id"] for r in shown}
     team = sorted(({"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
                    if r["working"] and (r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy)),
-                  key=lambda t: (t["outlet"], t["name"]))
+                  key=lambda row: (row["outlet"], row["name"]))
     return render(request, "board.html", status_code=status_code, rows=shown, day=the_day, outlet=outlet or "",
                   outlets=outlets, team=team, visits=sum(len(r["visits"]) for r in shown), queue=queue,
                   errors=errors or {},
