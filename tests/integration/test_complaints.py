@@ -185,7 +185,7 @@ class TestDeadlines:
         [sms] = outbox(wired, "complaint_overdue")
         assert "12315" in sms.body
         case = client.get(f"/api/v1/complaints/{cid}/export", headers=seed.auth("alice")).json()
-        assert case["form"]["诉求 / request"] == "免费更换密码面板" and case["form"]["联系电话 / phone"]
+        assert case["form"]["request"] == "免费更换密码面板" and case["form"]["phone"] == "138 0013 8000"
         assert case["complaint"]["attachments"][0]["sha256"] and case["where_to_file"][0]["code"] == "12315"
         assert {e["kind"] for e in case["evidence_chain"]} >= {"complaint.filed", "complaint.attachment",
                                                                "complaint.overdue"}

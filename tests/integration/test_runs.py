@@ -116,8 +116,9 @@ def test_an_export_writes_the_brands_requests_as_csv_without_contact_details(
     data, name, media_type = run_svc.output(wired.uows, auditor, run_id)
     assert data.startswith(b"\xef\xbb\xbf") and name.endswith(".csv") and media_type.startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert sorted(r["subject"] for r in rows) == [f"导出测试 {i}" for i in range(5)]
-    assert all(r["number"].startswith("AG-") for r in rows)
+    assert sorted(r["事由"] for r in rows) == [f"导出测试 {i}" for i in range(5)]  # headers in words
+    assert all(r["服务单号"].startswith("AG-") and r["状态"] == "新建" for r in rows)  # values in words
+    assert not re.search(r"[a-z]+_[a-z]+|T\d\d:\d\d:\d\d", data.decode("utf-8-sig"))  # no codes, no ISO times
     assert "13800138000" not in data.decode("utf-8-sig") and "漳浦县" not in data.decode("utf-8-sig")
     wired.clock.advance(days=8)  # outside the period: an export of the last 7 days is empty
     later = run_svc.start(wired.uows, auditor, wired.clock, "export.tickets", {"days": 7})
@@ -201,7 +202,7 @@ def test_the_pages_start_a_run_poll_its_progress_and_offer_the_file(client: Test
     link = re.search(r'href="(/runs/\d+/output)"', done.text).group(1)
     file = client.get(link)
     assert file.status_code == 200 and file.headers["content-disposition"].startswith("attachment")
-    assert file.content.startswith(b"\xef\xbb\xbfnumber,created_at")
+    assert file.content.decode("utf-8-sig").startswith("服务单号,受理时间,渠道,类别,优先级,状态")  # read in Excel
     # Bad input: a clear page, nothing queued.
     empty = client.post("/runs/import", data={"kind": "stock", "csrf": csrf_of(page.text)},
                         files={"file": ("empty.csv", b"", "text/csv")})

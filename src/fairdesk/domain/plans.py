@@ -129,6 +129,7 @@ class Line:
     kind: str  # credit | charge
     description: str
     amount: Decimal
+    percent: Decimal | None = None  # the share of the period the line is for (pages say it in words)
 
 
 @dataclass(frozen=True)
@@ -192,10 +193,10 @@ def quote_change(*, paid: Decimal, new_price: Decimal | None, period_start: date
     paid_fraction = unused_fraction(since, period_end, at) if since < period_end else Decimal(0)
     pct = (fraction * 100).quantize(Decimal("0.01"))
     lines = [Line("credit", f"unused part ({pct}% of the period) of the amount paid",
-                  -round_fen(paid * paid_fraction))]
+                  -round_fen(paid * paid_fraction), pct)]
     if new_price is not None:
         lines.append(Line("charge", f"remaining {pct}% of the period at the new price",
-                          round_fen(new_price * fraction)))
+                          round_fen(new_price * fraction), pct))
     return Quote(kind, policy, at, at, tuple(lines))
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "customer_timeline",
     "format_ticket_number",
     "progress",
+    "staff_timeline",
 ]
 
 MAX_SUBJECT = 200
@@ -180,6 +181,52 @@ def customer_timeline(events: list[TicketEvent]) -> list[Line]:
             out.append(Line(e.at, who, "comment", text=e.note))
         elif e.kind is EventKind.VISIT and (m := _VISIT_NOTE.match(e.note)):
             out.append(Line(e.at, who, "visit " + m["action"], text=m["what"].strip()))
+    return out
+
+
+
+#: Notes the system writes on a request, by what they say (the staff's history shows them in words).
+_ESCALATION_NOTE = re.compile(r"^(?:escalation: )?(?P<clock>first_response|onsite|resolution) (?P<percent>\d+)%: "
+                              r"(?P<action>[a-z_]+)$")
+_SYSTEM_REASONS = {"auto-dispatch": "auto-dispatch", "technician on leave": "technician on leave"}
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    """One line of a request's history for its staff: the role and the username of who did it, what (a key the
+    page translates), the states, the values of a system note (an escalation's clock and share, a visit's
+    technician and window) and the words a person wrote."""
+
+    at: datetime
+    role: str
+    username: str
+    what: str
+    from_status: Status | None = None
+    to_status: Status | None = None
+    values: tuple[str, ...] = ()
+    text: str = ""
+
+
+def staff_timeline(events: list[TicketEvent]) -> list[StaffLine]:
+    """The whole history for staff, every step kept — but in words: no ``agent:zhang``, no English note the
+    system wrote (``visit booked: …; auto-dispatch``, ``onsite 50%: notify``)."""
+    out = []
+    for e in events:
+        role, _, username = e.actor.partition(":")
+        role = role if role in _ROLE_OF_ACTOR else "system"
+        note = e.note or ""
+        what, values, text = e.kind.value, (), note
+        if m := _VISIT_NOTE.match(note):
+            reason = note[m.end():].lstrip("; ").strip()
+            what, values, text = "visit " + m["action"], (m["what"].strip(),), _SYSTEM_REASONS.get(reason, reason)
+            if text in _SYSTEM_REASONS:
+                values, text = (*values, "reason " + text), ""
+        elif m := _ESCALATION_NOTE.match(note):
+            values, text = ("deadline " + m["clock"], m["percent"] + "%", "escalate " + m["action"]), ""
+        elif _MACHINE_NOTE.match(note):
+            text = ""
+        out.append(StaffLine(e.at, role, username if role != "system" else "", what, e.from_status, e.to_status,
+                             values, text))
     return out
 
 

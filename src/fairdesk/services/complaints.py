@@ -46,6 +46,7 @@ from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.services import calendars, evidence
 from fairdesk.services.access import require_role
+from fairdesk.services.channels import display_phone
 from fairdesk.services.clock import Clock
 from fairdesk.services.customers import record_reads
 from fairdesk.services.notify import Notifier
@@ -663,13 +664,12 @@ def export_case(uows: UowFactory, actor: Actor, complaint_id: int, clock: Clock)
     return {
         "format": "fairdesk-complaint-case/1",
         "generated_at": clock.now().astimezone(clock.tz).isoformat(),
-        "form": {  # the 12315 filing form's fields
-            "投诉人 / complainant": c.complainant, "联系电话 / phone": c.contact_phone,
-            "被投诉方 / business": brand.name + (f" · {outlet.name}" if outlet else ""),
-            "被投诉方地址 / business address": outlet.address if outlet else "",
-            "投诉类别 / category": c.category.value, "诉求 / request": c.request, "事实与理由 / facts": c.facts,
-            "相关单号 / reference": ticket.number if ticket else "",
-            "投诉编号 / complaint number": c.number, "投诉时间 / filed": view["received_at"],
+        "form": {  # the 12315 filing form's fields (words for them: fairdesk.words.case_rows)
+            "complainant": c.complainant, "phone": display_phone(c.contact_phone),
+            "business": brand.name + (f" · {outlet.name}" if outlet else ""),
+            "business_address": outlet.address if outlet else "",
+            "category": c.category.value, "request": c.request, "facts": c.facts,
+            "reference": ticket.number if ticket else "", "number": c.number, "filed": view["received_at"],
         },
         "complaint": view,
         "evidence_chain": [{"seq": e.seq, "at": e.at, "kind": e.kind, "hash": e.hash} for e in chain],

@@ -23,7 +23,8 @@ from fairdesk.services.access import access_customer, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
-__all__ = ["BUNDLE_FORMAT", "checkpoint", "export_bundle", "public_key", "record", "verify_brand", "verify_bundle"]
+__all__ = ["BUNDLE_FORMAT", "checkpoint", "display_names", "export_bundle",
+           "public_key", "record", "verify_brand", "verify_bundle"]
 
 BUNDLE_FORMAT = "fairdesk-evidence-bundle/1"
 
@@ -118,6 +119,22 @@ def export_bundle(uows: UowFactory, clock: Clock, actor: Actor, customer_id: int
             "public_key": key[1] if key else None,
             "checkpoints": [cps[i].as_dict() for i in sorted(used, key=used.get)],  # type: ignore[arg-type]
             "entries": out_entries}
+
+
+def display_names(uows: UowFactory, actor: Actor, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The names people know for the codes a bundle's entries hold (plans, parts), for its printed copy."""
+    plans: set[str] = set()
+    skus: set[str] = set()
+    for e in bundle["entries"]:
+        payload = e["payload"]
+        plans.update(str(payload[k]) for k in ("plan", "from", "to") if payload.get(k) and
+                     e["kind"].startswith("subscription."))
+        skus.update(str(p["sku"]) for p in payload.get("parts") or () if isinstance(p, dict) and p.get("sku"))
+    with uows(readonly=True) as uow:
+        catalogue = uow.plans.catalogue(actor.brand_id) if plans else None
+        parts = uow.stock.parts(actor.brand_id, skus) if skus else []
+    return {"plans": {code: p.name for code, p in (catalogue.plans.items() if catalogue else ()) if code in plans},
+            "parts": {p.sku: p.name for p in parts}}
 
 
 def verify_bundle(bundle: Any, pinned_key: str | None = None) -> list[str]:

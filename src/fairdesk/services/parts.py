@@ -318,7 +318,8 @@ def stock(uow: UnitOfWork, actor: Actor, *, location: str | None = None, sku: st
         part = _part(uow, actor.brand_id, sku) if sku is not None else None
         rows = uow.stock.balances(actor.brand_id, location_ids=[loc.id] if loc else None,
                                   part_ids=[part.id] if part else None)
-        return [{"location": r.location, "kind": r.kind, "sku": r.sku, "name": r.name, "on_hand": r.on_hand,
+        return [{"location": r.location, "location_name": r.location_name, "kind": r.kind, "sku": r.sku,
+                 "name": r.name, "on_hand": r.on_hand,
                  "reserved": r.reserved, "available": r.available, "reorder_point": r.reorder_point} for r in rows]
 
 
@@ -353,7 +354,8 @@ def reorder_report(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     _staff(actor)
     with uow:
         rows = uow.stock.below_reorder(actor.brand_id)
-    return [{"location": r.location, "kind": r.kind, "sku": r.sku, "name": r.name, "on_hand": r.on_hand,
+    return [{"location": r.location, "location_name": r.location_name, "kind": r.kind, "sku": r.sku,
+             "name": r.name, "on_hand": r.on_hand,
              "reserved": r.reserved, "available": r.available, "reorder_point": r.reorder_point,
              "order": max(r.reorder_qty, r.reorder_point - r.available + 1)} for r in rows]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -137,7 +138,18 @@ class ChangeResult:
 
 
 def _lines(quote: Quote) -> list[dict[str, str]]:
-    return [{"kind": ln.kind, "description": ln.description, "amount": f"{ln.amount:.2f}"} for ln in quote.lines]
+    return [{"kind": ln.kind, "description": ln.description, "amount": f"{ln.amount:.2f}",
+             "percent": f"{ln.percent}" if ln.percent is not None else ""} for ln in quote.lines]
+
+
+def _stored_lines(text: str) -> list[dict[str, str]]:
+    """A stored change's lines; those stored before lines kept their share of the period get it from the text."""
+    lines = json.loads(text)
+    for ln in lines:
+        if not ln.get("percent"):
+            found = re.search(r"(\d+(?:\.\d+)?)%", ln.get("description", ""))
+            ln["percent"] = found.group(1) if found else ""
+    return lines
 
 
 def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock) -> ChangeResult:
@@ -191,7 +203,7 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
         raise Conflict("subscription.concurrent_change",
                        "another change to this subscription was made at the same time; reload and retry") from exc
     result = ChangeResult(quote, current, target, change_id=change_id)
-    result.receipt = _receipt(sub, change_id, current.code, target.code if target else None, quote, cmd.channel,
+    result.receipt = _receipt(sub, change_id, current, target, quote, cmd.channel,
                               sub.payment_method, clock)
     return result
 
@@ -212,10 +224,12 @@ def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork, clo
     return sub
 
 
-def _receipt(sub: Subscription, change_id: int, from_plan: str, to_plan: str | None, quote: Quote, channel: str,
+def _receipt(sub: Subscription, change_id: int, from_plan: Plan, to_plan: Plan | None, quote: Quote, channel: str,
              payment_method: str, clock: Clock) -> dict[str, Any]:
     return {
-        "change_id": change_id, "subscription_id": sub.id, "from_plan": from_plan, "to_plan": to_plan,
+        "change_id": change_id, "subscription_id": sub.id, "from_plan": from_plan.code,
+        "to_plan": to_plan.code if to_plan else None, "from_plan_name": from_plan.name,
+        "to_plan_name": to_plan.name if to_plan else None,
         "kind": quote.kind.value, "policy": quote.policy.value, "channel": channel,
         "submitted_at": quote.submitted_at.astimezone(clock.tz).isoformat(),
         "effective_at": quote.effective_at.astimezone(clock.tz).isoformat(),
@@ -232,8 +246,12 @@ def receipt(uow: UnitOfWork, actor: Actor, subscription_id: int, change_id: int,
         row = uow.plans.change(actor.brand_id, sub.id, change_id)
         if row is None:
             raise NotFound("plan_change.not_found", f"no change {change_id}")
-        lines = json.loads(row.lines)
+        lines = _stored_lines(row.lines)
+        plans = uow.plans.catalogue(actor.brand_id).plans
         return {"change_id": row.id, "subscription_id": sub.id, "from_plan": row.from_plan, "to_plan": row.to_plan,
+                "from_plan_name": plans[row.from_plan].name if row.from_plan in plans else row.from_plan,
+                "to_plan_name": (plans[row.to_plan].name if row.to_plan in plans else row.to_plan) if row.to_plan
+                else None,
                 "kind": row.kind, "policy": row.policy.value, "channel": row.channel,
                 "submitted_at": row.submitted_at.astimezone(clock.tz).isoformat(),
                 "effective_at": row.effective_at.astimezone(clock.tz).isoformat(),

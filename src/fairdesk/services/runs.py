@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -26,6 +26,7 @@ import structlog
 from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import TicketFilter
+from fairdesk.i18n import LANGUAGES, N_, t
 from fairdesk.services import calendars, credit, identity, imports, sla, tickets
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
@@ -79,7 +80,8 @@ def start(uows: UowFactory, actor: Actor, clock: Clock, kind: str, params: dict[
         days = params.get("days", 30)
         if days not in EXPORT_DAYS:
             raise InvalidInput("run.days", f"export the last {', '.join(map(str, EXPORT_DAYS))} days", field="days")
-        params, data = {"days": days}, None
+        lang = params.get("lang") if params.get("lang") in LANGUAGES else LANGUAGES[0]
+        params, data = ({"days": days, "lang": lang} if kind == "export.tickets" else {"days": days}), None
     elif kind == "calendar.recompute":
         params, data = {"version_id": int(params["version_id"])}, None
     else:
@@ -183,25 +185,34 @@ def _import(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Pr
 
 EXPORT_COLUMNS = ("number", "created_at", "channel", "category", "priority", "status", "subject", "customer_id",
                   "unit_id", "outlet_id", "technician_id", "updated_at")
+#: The export's header in words (the file is read in Excel by people; ids stay numbers).
+EXPORT_HEADER = (N_("Request number"), N_("Opened at"), N_("Channel"), N_("Category"), N_("Priority"),
+                 N_("Status"), N_("Subject"), N_("Customer ID"), N_("Unit ID"), N_("Outlet ID"), N_("Technician ID"),
+                 N_("Last changed at"))
 
 
 def _export(uows: UowFactory, clock: Clock, actor: Actor, run: Any, progress: Progress) -> Done:
     """The brand's requests of the last N days as CSV (UTF-8 with a BOM, which Excel in China opens as such).
     Customers appear by id only: the file leaves the system, their contact details stay in it."""
-    days = json.loads(run.params)["days"]
+    params = json.loads(run.params)
+    days, lang = params["days"], params.get("lang", LANGUAGES[0])
     now = clock.now()
     progress("writing", 0, 0, now=True)
     buf = io.StringIO()
     out = csv.writer(buf)
-    out.writerow(EXPORT_COLUMNS)
+    out.writerow([t(h, lang) for h in EXPORT_HEADER])
+
+    def when(at: datetime) -> str:
+        return at.astimezone(clock.tz).strftime("%Y-%m-%d %H:%M")
+
     written = 0
     for page, written, total in tickets.walk_tickets(uows, actor, TicketFilter(created_from=now - timedelta(days=days)),
                                                      EXPORT_PAGE):
         for tk in page:
-            out.writerow([tk.number, tk.created_at.astimezone(clock.tz).isoformat(timespec="seconds"),
-                          tk.channel.value, tk.category.value, tk.priority.value, tk.status.value, tk.subject,
+            out.writerow([tk.number, when(tk.created_at), t(f"channel {tk.channel.value}", lang),
+                          t(tk.category.value, lang), t(tk.priority.value, lang), t(tk.status.value, lang), tk.subject,
                           tk.customer_id, tk.unit_id or "", tk.outlet_id or "", tk.technician_id or "",
-                          tk.updated_at.astimezone(clock.tz).isoformat(timespec="seconds")])
+                          when(tk.updated_at)])
         progress("writing", written, total)
     stamp = now.astimezone(clock.tz).strftime("%Y%m%d-%H%M")
     return Done({"tickets": written, "days": days}, buf.getvalue().encode("utf-8-sig"),

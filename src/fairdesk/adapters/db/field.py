@@ -289,7 +289,8 @@ class StockRepository(_Core):
     def balances(self, brand_id: int, *, location_ids: Iterable[int] | None = None,
                  part_ids: Iterable[int] | None = None) -> Sequence[Any]:
         b, p, loc = t.stock_balances.c, t.parts.c, t.stock_locations.c
-        q = (sa.select(b.location_id, loc.code.label("location"), loc.kind, b.part_id, p.sku, p.name, b.on_hand,
+        q = (sa.select(b.location_id, loc.code.label("location"), loc.name.label("location_name"), loc.kind,
+                       b.part_id, p.sku, p.name, b.on_hand,
                        b.reserved, (b.on_hand - b.reserved).label("available"), b.reorder_point, b.reorder_qty)
              .join(t.parts, p.id == b.part_id).join(t.stock_locations, loc.id == b.location_id)
              .where(b.brand_id == brand_id))
@@ -313,7 +314,8 @@ class StockRepository(_Core):
 
     def below_reorder(self, brand_id: int) -> Sequence[Any]:
         b, p, loc = t.stock_balances.c, t.parts.c, t.stock_locations.c
-        return self._x(sa.select(loc.code.label("location"), loc.kind, p.sku, p.name, b.on_hand, b.reserved,
+        return self._x(sa.select(loc.code.label("location"), loc.name.label("location_name"), loc.kind, p.sku, p.name,
+                                 b.on_hand, b.reserved,
                                  (b.on_hand - b.reserved).label("available"), b.reorder_point, b.reorder_qty)
                        .join(t.parts, p.id == b.part_id).join(t.stock_locations, loc.id == b.location_id)
                        .where(b.brand_id == brand_id, b.reorder_point > 0,
@@ -402,7 +404,8 @@ class StockRepository(_Core):
         if not appointment_ids:
             return {}
         r, p, loc, si = t.reservations.c, t.parts.c, t.stock_locations.c, t.serial_items.c
-        rows = self._x(sa.select(r.appointment_id, r.id, p.sku, r.qty, r.status, loc.code.label("location"), si.serial)
+        rows = self._x(sa.select(r.appointment_id, r.id, p.sku, p.name, r.qty, r.status, loc.code.label("location"),
+                                 loc.name.label("location_name"), si.serial)
                        .join(t.parts, p.id == r.part_id).join(t.stock_locations, loc.id == r.location_id)
                        .outerjoin(t.serial_items, si.id == r.serial_item_id)
                        .where(r.appointment_id.in_(list(appointment_ids))).order_by(r.id)).all()

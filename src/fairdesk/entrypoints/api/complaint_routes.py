@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 
 from fairdesk.domain.complaints import Terms
 from fairdesk.entrypoints.api.deps import FILE_BODY, ActorDep, AppDep, IdPath, file_body
-from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES, request_language
 from fairdesk.entrypoints.api.schemas import In
 from fairdesk.services import complaints as complaint_svc
 from fairdesk.services import credit as credit_svc
@@ -131,14 +131,14 @@ def complaint_action(complaint_id: IdPath,
 
 
 @router.get("/complaints/{complaint_id}/export", tags=["complaints"])
-def export_case(complaint_id: IdPath, actor: ActorDep, app: AppDep,
+def export_case(complaint_id: IdPath, request: Request, actor: ActorDep, app: AppDep,
                 format_: Annotated[Literal["json", "pdf"], Query(alias="format")] = "json") -> Any:
     """The filing-ready case (the regulator's form fields, timeline, deadlines, attachments' hashes, evidence
     chain entries, where to file) as JSON or a printable PDF."""
     case = complaint_svc.export_case(app.uows, actor, complaint_id, app.clock)
     if format_ == "pdf":
         from fairdesk.adapters.pdf import case_pdf
-        return Response(case_pdf(case), media_type="application/pdf",
+        return Response(case_pdf(case, request_language(request)), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{case["complaint"]["number"]}.pdf"'})
     return case
 

@@ -23,7 +23,7 @@ from fairdesk.domain.people import Role
 from fairdesk.domain.plans import Catalogue, Subscription
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
 from fairdesk.entrypoints.api.deps import FILE_BODY, ActorDep, AppDep, IdPath, file_body
-from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
+from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES, request_language
 from fairdesk.entrypoints.api.schemas import (
     CommentIn,
     CustomerIn,
@@ -327,13 +327,14 @@ def evidence_bundle(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], acto
 
 
 @router.get("/evidence/bundle.pdf", tags=["evidence"], response_class=Response)
-def evidence_bundle_pdf(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], actor: ActorDep,
+def evidence_bundle_pdf(customer_id: Annotated[int, Query(ge=1, le=2**63 - 1)], request: Request, actor: ActorDep,
                         app: AppDep) -> Response:
     from fairdesk.adapters.pdf import bundle_pdf
 
     bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, customer_id)
     customer_svc.record_reads(app.uows, actor, [customer_id], "evidence.bundle", app.clock)
-    return Response(bundle_pdf(bundle), media_type="application/pdf",
+    pdf = bundle_pdf(bundle, request_language(request), evidence_svc.display_names(app.uows, actor, bundle))
+    return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="evidence-{customer_id}.pdf"'})
 
 

@@ -841,7 +841,8 @@ def evidence_export(brand: BrandOpt, customer: Annotated[int, typer.Option(min=1
     if out.suffix == ".zip":
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("bundle.json", data)
-            z.writestr("bundle.pdf", bundle_pdf(bundle))
+            z.writestr("bundle.pdf", bundle_pdf(bundle, names=evidence.display_names(
+                wired.uows, _actor(wired, brand, as_user), bundle)))
     else:
         out.write_bytes(data)
     typer.echo(f"{len(bundle['entries'])} entries written to {out}")

@@ -16,6 +16,7 @@ from fairdesk.domain.complaints import GREEN, Category, RejectReason
 from fairdesk.domain.credit import METHOD
 from fairdesk.domain.errors import DomainError, Forbidden, InvalidInput
 from fairdesk.domain.tickets import TicketFilter
+from fairdesk.entrypoints.api.problems import request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
 from fairdesk.services import complaints as complaint_svc
 from fairdesk.services import credit as credit_svc
@@ -146,7 +147,7 @@ def complaint_case_pdf(request: Request, actor: PageActor, complaint_id: int) ->
         case = complaint_svc.export_case(app.uows, actor, complaint_id, app.clock)
     except DomainError as exc:
         return _error_page(request, exc)
-    return Response(case_pdf(case), media_type="application/pdf", headers={
+    return Response(case_pdf(case, request_language(request)), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{case["complaint"]["number"]}.pdf"'})
 
 

@@ -217,7 +217,8 @@ def my_evidence(request: Request, actor: PageActor, fmt: str) -> Response:
     bundle = evidence_svc.export_bundle(app.uows, app.clock, actor, actor.customer_id)
     name = f"evidence-{bundle['brand']['code']}-{actor.customer_id}"
     if fmt == "pdf":
-        return Response(bundle_pdf(bundle), media_type="application/pdf",
+        pdf = bundle_pdf(bundle, request_language(request), evidence_svc.display_names(app.uows, actor, bundle))
+        return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
     return Response(json.dumps(bundle, ensure_ascii=False, indent=2), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}.json"'})

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.people import Role
+from fairdesk.entrypoints.api.problems import request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
 from fairdesk.services import imports
 from fairdesk.services import runs as run_svc
@@ -65,7 +66,7 @@ def start_run(request: Request, actor: PageActor, kind: Annotated[str, Form(max_
         _check_csrf(request, csrf)
         if kind.startswith("import."):
             raise InvalidInput("run.kind", "imports need a file: use the import form", field="kind")
-        run_id = run_svc.start(app.uows, actor, app.clock, kind, {"days": days})
+        run_id = run_svc.start(app.uows, actor, app.clock, kind, {"days": days, "lang": request_language(request)})
     except DomainError as exc:
         return _error_page(request, exc)
     return RedirectResponse(f"/runs/{run_id}", status_code=303)

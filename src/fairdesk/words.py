@@ -1,0 +1,211 @@
+"""What people read of records the code keeps as codes: an evidence entry, a complaint's case file — in the
+reader's language, with times in Asia/Shanghai and people by their role, never an event code or a UTC stamp.
+
+The records themselves (the evidence bundle's JSON, the case's JSON) keep their codes: they are what a verifier
+checks. This module is for the printed copy a person reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fairdesk.i18n import N_, t
+
+__all__ = ["EVIDENCE_KINDS", "case_rows", "evidence_line", "local_time", "plan_line", "value_word", "who"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+#: What happened, by evidence kind (the customer-facing ones; a kind not here reads as "another record").
+EVIDENCE_KINDS: dict[str, str] = {
+    "ticket.created": N_("Request opened"),
+    "ticket.moved": N_("Request status changed"),
+    "ticket.commented": N_("Comment added"),
+    "ticket.attachment": N_("File added to the request"),
+    "ticket.assigned": N_("Request handed to a colleague"),
+    "ticket.escalated": N_("Request escalated"),
+    "visit.booked": N_("Visit booked"),
+    "visit.moved": N_("Visit moved"),
+    "visit.cancelled": N_("Visit cancelled"),
+    "visit.checked_in": N_("Technician arrived"),
+    "visit.completed": N_("Visit completed"),
+    "visit.no_show": N_("Nobody was at home for the visit"),
+    "subscription.started": N_("Plan started"),
+    "subscription.changed": N_("Plan changed"),
+    "subscription.renewed": N_("Plan renewed"),
+    "subscription.ended": N_("Plan ended"),
+    "subscription.resumed": N_("Plan resumed"),
+    "survey.answered": N_("Rating given"),
+    "conversation.message": N_("Chat message"),
+    "conversation.human_requested": N_("Asked for a person"),
+    "conversation.assigned": N_("Conversation given to an agent"),
+    "conversation.claimed": N_("An agent took the conversation"),
+    "conversation.answered": N_("An agent answered"),
+    "conversation.transferred": N_("Conversation transferred"),
+    "conversation.overdue": N_("Waited past the published limit for a person"),
+    "complaint.filed": N_("Complaint filed"),
+    "complaint.accept": N_("Complaint accepted"),
+    "complaint.reject": N_("Complaint not accepted"),
+    "complaint.respond": N_("The business answered"),
+    "complaint.propose": N_("The business proposed a settlement"),
+    "complaint.agree": N_("The consumer agreed"),
+    "complaint.decline": N_("The consumer declined"),
+    "complaint.settle": N_("Complaint settled"),
+    "complaint.close": N_("Complaint closed"),
+    "complaint.attachment": N_("Evidence added to the complaint"),
+    "complaint.overdue": N_("A complaint deadline was missed"),
+    "complaint.group_consent": N_("Joined a joint complaint"),
+    "complaint.group_decline": N_("Declined a joint complaint"),
+}
+
+#: Notes the system writes, said in words (notes people write are shown as they wrote them).
+SYSTEM_NOTES: dict[str, str] = {
+    "auto-dispatch": N_("assigned automatically"),
+    "no agreement within the mediation period": N_("no agreement within the mediation period"),
+}
+
+_LATIN_ONLY = re.compile(r"^[\x00-\x7f]*$")
+
+
+def local_time(value: str | datetime | None, lang: str = "zh-CN", *, seconds: bool = False) -> str:
+    """``2026-12-02 08:30`` in Shanghai time, from a stored (UTC or offset) time; "" for none."""
+    if not value:
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:  # a naive value is a local date/time as written
+        return when.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def who(by: str | None, lang: str) -> str:
+    """A recorded actor (``agent:zhang``, ``customer:customer``, ``system:sla``) by the role a reader knows."""
+    role = (by or "").split(":", 1)[0]
+    if role in ("customer", "agent", "dispatcher", "technician", "manager", "auditor"):
+        return t(f"role {role}", lang)
+    return t("system", lang)
+
+
+def _note(note: Any, lang: str) -> str:
+    text = str(note or "").strip()
+    if not text:
+        return ""
+    if text in SYSTEM_NOTES:
+        return t(SYSTEM_NOTES[text], lang)
+    # a note the system wrote in English for staff is not the reader's business; a person's words are
+    return text if lang != "zh-CN" or not _LATIN_ONLY.match(text) else ""
+
+
+def value_word(prefix: str, value: Any, lang: str) -> str:
+    """A value's word (``payment alipay`` → 支付宝), or the value itself where the catalogs have none."""
+    key = f"{prefix} {value}"
+    word = t(key, lang)
+    return str(value) if word == key else word
+
+
+def plan_line(line: Any, lang: str) -> str:
+    """A quote's line or a receipt's stored line in words: the credit for the unused paid part, or the charge at
+    the new price."""
+    get = line.get if isinstance(line, Mapping) else lambda key: getattr(line, key, None)
+    pct = get("percent") or ""
+    if get("kind") == "credit":
+        return t("Unused part of the amount paid (share of the period: {pct}%)", lang).format(pct=pct)
+    return t("The rest of the period at the new price (share of the period: {pct}%)", lang).format(pct=pct)
+
+
+def _money(value: Any) -> str:
+    try:
+        return f"¥{Decimal(str(value)):.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def evidence_line(kind: str, payload: Mapping[str, Any], lang: str,
+                  names: Mapping[str, Mapping[str, str]] | None = None) -> tuple[str, str]:
+    """(what happened, its details) of one evidence entry, for a person; ``names`` gives plans' and parts'
+    names by code (``{"plans": {...}, "parts": {...}}``)."""
+    names = names or {}
+    plans, parts = names.get("plans", {}), names.get("parts", {})
+    what = t(EVIDENCE_KINDS.get(kind, N_("Another record")), lang)
+    sep = "：" if lang == "zh-CN" else ": "
+    details: list[str] = []
+
+    def add(label: str, value: str) -> None:
+        if value:
+            details.append(f"{t(label, lang)}{sep}{value}")
+
+    formats: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("number", N_("Number"), str),
+        ("subject", N_("Subject"), str),
+        ("category", N_("Category"), lambda v: t(str(v), lang)),
+        ("channel", N_("Channel"), lambda v: t(f"channel {v}", lang)),
+        ("priority", N_("Priority"), lambda v: t(str(v), lang)),
+        ("plan", N_("Plan"), lambda v: plans.get(str(v), str(v))),
+        ("price", N_("Price"), _money),
+        ("net", N_("Amount"), _money),
+        ("period_end", N_("Paid until"), lambda v: local_time(v, lang)[:10]),
+        ("effective_at", N_("Takes effect"), lambda v: local_time(v, lang)),
+        ("payment_method", N_("Payment method"), lambda v: value_word("payment", v, lang)),
+        ("auto_renew", N_("Renews automatically"), lambda v: t("yes", lang) if v else t("no", lang)),
+        ("score", N_("Score"), str),
+        ("facts", N_("Facts"), str),
+        ("request", N_("What the consumer asks"), str),
+        ("green", N_("Green channel"), lambda v: t("yes", lang) if v else ""),
+        ("text", N_("Message"), str),
+    ]
+    for key, label, fmt in formats:
+        if payload.get(key) not in (None, ""):
+            add(label, fmt(payload[key]))
+    if payload.get("from") and payload.get("to") is not None and kind.startswith("subscription."):
+        add(N_("Plan"), f"{plans.get(payload['from'], payload['from'])} → "
+                        f"{plans.get(payload['to'], payload['to']) if payload['to'] else t('cancelled', lang)}")
+    elif payload.get("to") and kind.startswith("ticket."):
+        add(N_("Status"), f"{t(str(payload.get('from') or ''), lang)} → {t(str(payload['to']), lang)}")
+    elif payload.get("status"):
+        add(N_("Status"), t(str(payload["status"]), lang))
+    if payload.get("starts_at"):
+        add(N_("Visit"), f"{local_time(payload['starts_at'], lang)}–{local_time(payload.get('ends_at'), lang)[11:]}")
+    if payload.get("parts"):
+        add(N_("Parts"), "、".join(f"{parts.get(p.get('sku', ''), p.get('sku', ''))} ×{p.get('qty', 1)}"
+                                   for p in payload["parts"]))
+    for key in ("due_first_response", "due_acceptance"):
+        if payload.get(key):
+            add(f"deadline {key.removeprefix('due_')}", local_time(payload[key], lang))
+    if payload.get("missed"):
+        add(N_("Missed"), "、".join(t(f"deadline {m}", lang) for m in payload["missed"]))
+    add(N_("Note"), _note(payload.get("note"), lang))
+    if payload.get("by"):
+        add(N_("By"), who(payload["by"], lang))
+    return what, "；".join(details) if lang == "zh-CN" else "; ".join(details)
+
+
+def case_rows(case: Mapping[str, Any], lang: str) -> dict[str, list[list[str]]]:
+    """A complaint case file's tables in words: the filing form, deadlines, timeline, attachments, chain and
+    where to file next (the case JSON keeps the codes)."""
+    c = case["complaint"]
+    form = case["form"]
+    rows: dict[str, list[list[str]]] = {
+        "form": [[t(label, lang), (t(form[key], lang) if key == "category" else
+                                   local_time(form[key], lang) if key == "filed" else str(form.get(key) or "—"))]
+                 for key, label in (
+            ("complainant", N_("Complainant")), ("phone", N_("Phone")), ("business", N_("Business complained about")),
+            ("business_address", N_("Business address")), ("category", N_("Category")),
+            ("request", N_("What the consumer asks")), ("facts", N_("Facts and reasons")),
+            ("reference", N_("Related request")), ("number", N_("Complaint number")), ("filed", N_("Filed at")))],
+        "deadlines": [[t(f"deadline {k}", lang), local_time(v, lang) or "—"] for k, v in c["deadlines"].items()],
+        "timeline": [[local_time(e["at"], lang), t(e["side"], lang),
+                      t(e["kind"], lang) + (f" → {t(e['to'], lang)}" if e.get("to") else ""),
+                      _note(e.get("note"), lang)]
+                     for e in c.get("events", [])],
+        "attachments": [[a["filename"], a["content_type"], a["sha256"]] for a in c.get("attachments", [])],
+        "chain": [[str(e["seq"]), local_time(e["at"], lang, seconds=True),
+                   t(EVIDENCE_KINDS.get(e["kind"], N_("Another record")), lang), e["hash"]]
+                  for e in case["evidence_chain"]],
+        "next": [[b["name_zh"] if lang == "zh-CN" else b["name_en"], b["phone"], b["url"],
+                  b["what_zh"] if lang == "zh-CN" else b.get("what_en", b["what_zh"])] for b in case["where_to_file"]],
+    }
+    rows["deadlines"].append([t("Missed", lang), "、".join(t(f"deadline {m}", lang) for m in c["overdue"]) or "—"])
+    return rows
