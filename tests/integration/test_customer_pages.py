@@ -140,3 +140,41 @@ def test_every_plan_change_keeps_its_receipt_on_my_plans(client: TestClient, see
     assert again.status_code == 200 and "变更凭证" in again.text and 'id="receipt-lines"' in again.text
     assert re.search(r'id="receipt-net">¥-?\d+\.\d\d<', again.text)
     assert client.get(f"/my/plans/{bobs}/receipts/{bobs_change}").status_code == 404  # not hers
+
+
+def test_an_address_in_no_single_county_is_asked_again_with_its_candidates_before_anything_is_opened(
+        client: TestClient, seed: Seed, wired: App) -> None:
+    make_field(wired, seed)
+    login(client, "alice", "alice-password")
+    form = client.get("/my/repair")
+    before = len(client.get("/api/v1/tickets", headers=seed.auth("manager_a")).json()["items"])
+    fields = {"category": "repair", "subject": "箱门变形，打不开", "unit_id": str(seed.alice_unit),
+              "description": "昨晚开始", "address": "朝阳区建国路1号", "csrf": csrf_of(form.text)}
+    again = client.post("/my/repair", data=fields)
+    assert again.status_code == 422
+    assert 'id="address-error"' in again.text and "不止一个区县" in again.text      # beside the field
+    assert 'value="朝阳区建国路1号"' in again.text and 'value="箱门变形，打不开"' in again.text  # kept
+    assert "昨晚开始</textarea>" in again.text
+    places = re.findall(r'name="place" value="([^"]+)"', again.text)
+    assert "北京市北京市朝阳区" in places or any(p.startswith("北京市") and p.endswith("朝阳区") for p in places)
+    assert len(client.get("/api/v1/tickets", headers=seed.auth("manager_a")).json()["items"]) == before  # none
+    unknown = client.post("/my/repair", data=fields | {"address": "人民路12号"})
+    assert unknown.status_code == 422 and "未能识别这个地址" in unknown.text
+    beijing = next(p for p in places if p.startswith("北京市"))
+    sent = client.post("/my/repair", data=fields | {"place": beijing}, follow_redirects=False)
+    assert sent.status_code == 303  # the chosen county in front of the address: opened, and dispatchable
+    ticket_id = int(re.search(r"/my/tickets/(\d+)/visit", sent.headers["location"]).group(1))
+    ticket = client.get(f"/api/v1/tickets/{ticket_id}", headers=seed.auth("manager_a")).json()
+    assert ticket["subject"] == "箱门变形，打不开"
+
+
+def test_a_refused_photo_brings_the_form_back_with_what_was_typed(client: TestClient, seed: Seed,
+                                                                  wired: App) -> None:
+    make_field(wired, seed)
+    login(client, "alice", "alice-password")
+    form = client.get("/my/repair")
+    fields = {"category": "maintenance", "subject": "年度保养", "unit_id": str(seed.alice_unit),
+              "address": "福建省漳州市漳浦县府前街18号", "csrf": csrf_of(form.text)}
+    r = client.post("/my/repair", data=fields, files=[("photos", ("x.png", b"<svg onload=alert(1)>", "image/png"))])
+    assert r.status_code == 422 and 'id="photos-error"' in r.text and "附件类型不支持" in r.text
+    assert 'value="年度保养"' in r.text and 'value="maintenance" selected' in r.text and "重新选择" in r.text

@@ -16,8 +16,9 @@ from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.files import MAX_BYTES as MAX_ATTACHMENT
 from fairdesk.domain.people import Actor
 from fairdesk.domain.tickets import Category, Channel, Ticket
-from fairdesk.entrypoints.api.problems import request_language
-from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, render
+from fairdesk.entrypoints.api.problems import domain_status, request_language
+from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
+from fairdesk.i18n import N_, t
 from fairdesk.services import contact as contact_svc
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import dispatch as dispatch_svc
@@ -35,10 +36,25 @@ KINDS = (Category.REPAIR, Category.INSTALLATION, Category.MAINTENANCE)
 def repair_form(request: Request, actor: PageActor) -> Response:
     if not actor.is_customer:
         return RedirectResponse("/console", status_code=303)
+    return _repair_form(request, actor)
+
+
+def _repair_form(request: Request, actor: Actor, status_code: int = 200, typed: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None, candidates: list[dict[str, str]] | None = None) -> Response:
+    """The repair form — empty, or again with what was typed, each problem beside its field and, for an address
+    that names no single county, the counties it may be in."""
     with _app(request).uows(readonly=True) as uow:
         customer = uow.customers.get(actor.brand_id, actor.customer_id)
         units = uow.units.of_customer(actor.brand_id, actor.customer_id)
-    return render(request, "repair.html", customer=customer, units=units, kinds=KINDS)
+    if typed is None:
+        typed = {"address": customer.addresses[0].text if customer and customer.addresses else ""}
+    return render(request, "repair.html", status_code=status_code, customer=customer, units=units, kinds=KINDS,
+                  typed=typed, errors=errors or {}, candidates=candidates or [])
+
+
+def _place(candidate: dict[str, str]) -> str:
+    """A candidate division by its full name (福建省漳州市漳浦县)."""
+    return candidate.get("name", "")
 
 
 @router.get("/my/resolve", response_class=HTMLResponse)
@@ -47,7 +63,8 @@ def resolve_address(request: Request, actor: PageActor,
     """The division an address is in, as it is typed (htmx swaps this line in)."""
     found = default_resolver().resolve(address) if len(address.strip()) >= 2 else None
     return render(request, "_resolved.html", found=found.as_dict() if found and found.adcode else None,
-                  typed=bool(address.strip()))
+                  typed=bool(address.strip()),
+                  candidates=[_place(c) for c in found.candidates] if found and not found.adcode else [])
 
 
 #: Photos on one repair report (each at most 5 MB).
@@ -55,37 +72,58 @@ MAX_PHOTOS = 3
 
 
 @router.post("/my/repair", response_class=HTMLResponse)
-async def repair_submit(request: Request, actor: PageActor, category: Annotated[Category, Form()],
+async def repair_submit(request: Request, actor: PageActor, category: Annotated[str, Form(max_length=20)],
                         subject: Annotated[str, Form(max_length=200)], address: Annotated[str, Form(max_length=300)],
                         unit_id: Annotated[str, Form(max_length=20)] = "",
+                        place: Annotated[str, Form(max_length=100)] = "",
                         description: Annotated[str, Form(max_length=10_000)] = "", csrf: Csrf = "",
                         photos: Annotated[list[UploadFile] | None, File()] = None) -> Response:
-    """The request, with up to three photos of the fault. The photos are checked first: a refused one opens
-    no request, so the customer can fix it and send the same form again."""
+    """The request, with up to three photos of the fault. Everything is checked before anything is opened — the
+    photos, and the address, which must name one county (a technician is sent there); a refusal brings the form
+    back with what was typed and the problem beside its field, and, for an address in no single county, the
+    counties it may be in (``place``, chosen from them, is put in front of the address)."""
     app = _app(request)
+    if place and not address.startswith(place):
+        address = place + address
+    typed = {"category": category, "subject": subject, "address": address, "unit_id": unit_id,
+             "description": description}
     try:
         _check_csrf(request, csrf)
+        kind = Category(category) if category in {k.value for k in KINDS} else None
+        if kind is None:
+            raise InvalidInput("ticket.category", f"choose one of {[k.value for k in KINDS]}", field="category")
         chosen = [p for p in photos or [] if p.filename]
         if len(chosen) > MAX_PHOTOS:
-            raise InvalidInput("ticket.attachments_full", f"send at most {MAX_PHOTOS} photos with a report")
+            raise InvalidInput("ticket.attachments_full", f"send at most {MAX_PHOTOS} photos with a report",
+                               field="photos")
         files = []
         for photo in chosen:
             data = await photo.read(MAX_ATTACHMENT + 1)
-            files.append((photo.filename or "", ticket_svc.check_attachment(photo.content_type or "", data), data))
-        ticket = await run_in_threadpool(_open_repair, app, actor, category, subject, address, unit_id, description)
+            try:
+                files.append((photo.filename or "", ticket_svc.check_attachment(photo.content_type or "", data), data))
+            except InvalidInput as exc:
+                raise InvalidInput(exc.code, exc.detail, field="photos") from exc
+        found = default_resolver().resolve(address)
+        if not found.adcode:
+            why = (N_("This address names no single county: add the province, city and county, or choose one below")
+                   if found.candidates else N_("This address was not recognised: add the province, city and county"))
+            return _repair_form(request, actor, 422, typed, {"address": t(why, request_language(request))},
+                                [_place(c) for c in found.candidates])
+        ticket = await run_in_threadpool(_open_repair, app, actor, kind, subject, address, found.adcode, unit_id,
+                                         description)
         for name, content_type, data in files:
             await run_in_threadpool(ticket_svc.add_attachment, app.uows, actor, ticket.id, name, content_type, data,
                                     app.clock)
+    except InvalidInput as exc:
+        return _repair_form(request, actor, domain_status(exc), typed, field_error(request, exc))
     except DomainError as exc:
         return _error_page(request, exc)
     return RedirectResponse(f"/my/tickets/{ticket.id}/visit", status_code=303)
 
 
-def _open_repair(app: App, actor: Actor, category: Category, subject: str, address: str, unit_id: str,
-                 description: str) -> Ticket:
-    found = default_resolver().resolve(address)
-    added = customer_svc.add_address(app.uows(), actor, actor.customer_id, address,
-                                     found.adcode if found.adcode else None)
+def _open_repair(app: App, actor: Actor, category: Category, subject: str, address: str, adcode: str,
+                 unit_id: str, description: str) -> Ticket:
+    added = customer_svc.add_address(app.uows(), actor, actor.customer_id, address, adcode)
     ticket, _ = ticket_svc.open_ticket(ticket_svc.OpenTicket(
         actor, actor.customer_id, Channel.WEB, category, subject, description,
         unit_id=int(unit_id) if unit_id.isdigit() else None, address_id=added.id), app.uows, app.clock)
