@@ -183,3 +183,19 @@ def test_the_worker_sends_each_renewal_reminder_once(client: TestClient, wired: 
     with wired.engine.connect() as conn:
         [sms] = conn.execute(sa.select(t.outbox).where(t.outbox.c.kind == "renewal_reminder")).all()
     assert sms.transport == "sms" and "基础" in sms.body and "https://fd.example/my/plans" in sms.body
+
+
+def test_the_survey_page_asks_in_stars_and_names_the_technician(client: TestClient, seed: Seed, wired: App) -> None:
+    from tests.integration.field import make_field
+
+    field = make_field(wired, seed)
+    resolve(client, seed)
+    token = token_sent(wired)
+    with wired.engine.begin() as conn:  # as if the technician had done the visit
+        conn.execute(sa.update(t.surveys).values(technician_id=field.wang))
+    page = client.get(f"/s/{token}")
+    assert page.text.count('name="csat"') == 5 and 'class="stars"' in page.text and "5 星" in page.text
+    names = wired.uows(readonly=True)
+    with names as uow:
+        name = uow.technicians.names([field.wang])[field.wang][1]
+    assert name and f"{name}的服务怎么样？" in page.text and page.text.count('name="technician_rating"') == 5

@@ -97,9 +97,16 @@ def open_survey(uow: UnitOfWork, token: str, clock: Clock) -> dict[str, Any]:
     with uow:
         row = _usable(uow, token, clock.now())
         ticket = uow.tickets.get(row.brand_id, row.ticket_id)
-        brand = uow.brands.get(row.brand_id)
+        return _view(uow, ticket, row, clock)
+
+
+def _view(uow: UnitOfWork, ticket: Any, row: Any, clock: Clock) -> dict[str, Any]:
+    """The survey page's facts: the request, the brand, and the technician to rate, by name."""
+    brand = uow.brands.get(ticket.brand_id)
+    technician = (uow.technicians.names([row.technician_id]).get(row.technician_id, ("", ""))[1]
+                  if row.technician_id is not None else "")
     return {"number": ticket.number, "subject": ticket.subject, "brand": brand.name,
-            "rate_technician": row.technician_id is not None,
+            "rate_technician": row.technician_id is not None, "technician": technician,
             "expires_at": row.expires_at.astimezone(clock.tz).isoformat()}
 
 
@@ -134,10 +141,7 @@ def pending_for_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clo
         row = uow.surveys.for_ticket(ticket.id) if actor.is_customer else None
         if row is None or row.answered_at is not None or row.expires_at <= clock.now():
             return None
-        brand = uow.brands.get(ticket.brand_id)
-    return {"number": ticket.number, "subject": ticket.subject, "brand": brand.name,
-            "rate_technician": row.technician_id is not None,
-            "expires_at": row.expires_at.astimezone(clock.tz).isoformat()}
+        return _view(uow, ticket, row, clock)
 
 
 def answer_for_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, answer: Answer, clock: Clock,
