@@ -87,3 +87,19 @@ def test_every_main_page_is_accessible_and_fits(browser, server, role: str, pass
             problems[f"{name} {path}"] = found
     context.close()
     assert problems == {}, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
+
+
+@pytest.mark.parametrize("path", ["/transparency/angu", "/brands/angu/credit"])
+def test_public_tables_keep_their_labels_on_a_phone(browser, server, path: str) -> None:  # type: ignore[no-untyped-def]
+    """At 375 px a table is one card per row: every figure still says which column it is."""
+    context = browser.new_context(base_url=server, viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.goto(path)
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('table.list tbody td:not(:first-child)')]
+        .filter(td => td.textContent.trim() && getComputedStyle(td, '::before').content in {'none': 1, 'normal': 1})
+        .map(td => td.textContent.trim())""")
+    labelled = page.evaluate("""() => [...document.querySelectorAll('table.list tbody td:not(:first-child)')]
+        .filter(td => td.textContent.trim()).map(td => getComputedStyle(td, '::before').content)""")
+    context.close()
+    assert labelled and unlabeled == [], unlabeled
+    assert any("：" in label for label in labelled)
