@@ -231,7 +231,7 @@ def test_a_dispatcher_reassigns_the_demo_visit_in_two_clicks(page, demo_dir) -> 
     page.goto(f"/dispatch?day={day}")
     assert "派工看板" in page.locator("h1").inner_text()
     row = page.locator(f"#visit-{visit_id}")
-    assert "BAT-AA" in row.inner_text()  # the parts held for it
+    assert "电池" in row.inner_text()  # the parts held for it, by name
     shot(page, "dispatcher-board")
     clicks = 0
     assert "陈师傅" in row.locator("xpath=ancestor::section[1]//h2").inner_text()
