@@ -192,7 +192,8 @@ def case_rows(case: Mapping[str, Any], lang: str) -> dict[str, list[list[str]]]:
                                    local_time(form[key], lang) if key == "filed" else str(form.get(key) or "—"))]
                  for key, label in (
             ("complainant", N_("Complainant")), ("phone", N_("Phone")), ("business", N_("Business complained about")),
-            ("business_address", N_("Business address")), ("category", N_("Category")),
+            ("business_address", N_("Business address")), ("outlet_address", N_("Outlet address")),
+            ("category", N_("Category")),
             ("request", N_("What the consumer asks")), ("facts", N_("Facts and reasons")),
             ("reference", N_("Related request")), ("number", N_("Complaint number")), ("filed", N_("Filed at")))],
         "deadlines": [[t(f"deadline {k}", lang), local_time(v, lang) or "—"] for k, v in c["deadlines"].items()],

@@ -18,6 +18,7 @@ from fairdesk.services import complaints as complaint_svc
 from tests.conftest import Seed
 from tests.fakes import SHANGHAI, FrozenClock
 from tests.integration.test_api_tickets import open_ticket
+from tests.integration.test_cli import cli  # noqa: F401 - a fixture
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 FACTS = "上门维修后保险柜密码面板仍然无法开启，已经三次报修"
@@ -324,3 +325,24 @@ def test_the_worker_runs_the_deadline_sweep(wired: App, seed: Seed, client: Test
     clock.at = datetime(2026, 12, 10, tzinfo=SHANGHAI)
     _every, job = PERIODIC["complaints.deadlines"]
     assert job(wired.uows, clock, "") == "complaints past a deadline 1"
+
+
+def test_the_case_file_names_the_business_as_registered(client: TestClient, seed: Seed, cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The filing form asks for the business's full registered name and address: the operator sets them once."""
+    cid = file(client, seed).json()["id"]
+    before = client.get(f"/api/v1/complaints/{cid}/export", headers=seed.auth("alice")).json()["form"]
+    assert before["business_address"] == ""  # nothing registered yet, and no outlet on this complaint
+    refused = cli("brand", "registration", "--brand", "angu", "--legal-name", " ", "--address", "浙江省", code=2)
+    assert "legal_name" in refused  # exit 2, the field and the reason
+    cli("brand", "registration", "--brand", "angu", "--legal-name", "安固保险柜（浙江）有限公司",
+        "--address", "浙江省金华市永康市经济开发区金都路 888 号")
+    form = client.get(f"/api/v1/complaints/{cid}/export", headers=seed.auth("alice")).json()["form"]
+    assert form["business"] == "安固保险柜（浙江）有限公司"
+    assert form["business_address"] == "浙江省金华市永康市经济开发区金都路 888 号"
+    pdf = client.get(f"/api/v1/complaints/{cid}/export?format=pdf", headers=seed.auth("alice"))
+    import io
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "金都路 888 号" in text and "被投诉方地址" in text and "T" not in text.split("投诉时间")[1][:25]

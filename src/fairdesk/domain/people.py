@@ -45,6 +45,10 @@ class Brand:
     ticket_prefix: str = "FD"
     created_at: datetime | None = None
     id: int | None = None
+    #: As registered with the market regulator: what a complaint's case file names (the filing form asks for the
+    #: business's full registered name and address, not a brand name or an outlet's county).
+    legal_name: str = ""
+    registered_address: str = ""
 
     def __post_init__(self) -> None:
         validate_brand_code(self.code)

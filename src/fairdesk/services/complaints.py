@@ -666,8 +666,9 @@ def export_case(uows: UowFactory, actor: Actor, complaint_id: int, clock: Clock)
         "generated_at": clock.now().astimezone(clock.tz).isoformat(),
         "form": {  # the 12315 filing form's fields (words for them: fairdesk.words.case_rows)
             "complainant": c.complainant, "phone": display_phone(c.contact_phone),
-            "business": brand.name + (f" · {outlet.name}" if outlet else ""),
-            "business_address": outlet.address if outlet else "",
+            "business": (brand.legal_name or brand.name) + (f" · {outlet.name}" if outlet else ""),
+            "business_address": brand.registered_address or (outlet.address if outlet else ""),
+            "outlet_address": outlet.address if outlet else "",
             "category": c.category.value, "request": c.request, "facts": c.facts,
             "reference": ticket.number if ticket else "", "number": c.number, "filed": view["received_at"],
         },

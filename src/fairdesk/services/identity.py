@@ -16,6 +16,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fairdesk.domain.customers import validate_email
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from fairdesk.domain.people import Actor, ApiToken, Brand, Lockout, Role, User
+from fairdesk.domain.text import clean_text
+from fairdesk.services import evidence
+from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -67,6 +70,21 @@ def create_brand(uow: UnitOfWork, clock: Clock, *, code: str, name: str, ticket_
         uow.brands.add(brand)
         uow.brands.flush()
         uow.evidence.start_chain(brand.id)  # the evidence chain exists from the brand's first moment
+        uow.commit()
+    return brand
+
+
+def set_registration(uow: UnitOfWork, actor: Actor, clock: Clock, *, legal_name: str, address: str) -> Brand:
+    """The brand's registered name and full address (营业执照上的名称和住所), for complaint case files.
+    Managers set it; the change is in the evidence log."""
+    require_role(actor, Role.MANAGER, what="set the brand's registration")
+    legal_name = clean_text(legal_name, "legal_name", 200, collapse=True)
+    address = clean_text(address, "registered_address", 300, collapse=True)
+    with uow:
+        brand = uow.brands.get(actor.brand_id)
+        brand.legal_name, brand.registered_address = legal_name, address
+        evidence.record(uow, brand.id, "brand.registration", f"brand:{brand.code}", None,
+                        {"legal_name": legal_name, "registered_address": address, "by": actor.describe()}, clock)
         uow.commit()
     return brand
 

@@ -47,6 +47,8 @@ brands = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("ticket_prefix", sa.String(4), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("legal_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("registered_address", sa.String(300), nullable=False, server_default=""),
 )
 
 customers = sa.Table(

@@ -220,6 +220,9 @@ def load_demo(wired: App) -> bool:
         if uow.brands.by_code(DEMO_BRAND):
             return False
     brand = identity.create_brand(uows(), clock, code=DEMO_BRAND, name="安固保险柜", ticket_prefix="AG")
+    identity.set_registration(uows(), Actor(brand.id, Role.MANAGER, label="demo-loader"), clock,  # fictional
+                              legal_name="安固保险柜（浙江）有限公司",
+                              address="浙江省金华市永康市经济开发区金都路 888 号")
     # A second brand, so that tenant isolation can be seen in the demo too.
     identity.create_brand(uows(), clock, code="acme", name="Acme Appliances", ticket_prefix="AC")
     operator = Actor(brand_id=brand.id, role=Role.MANAGER, label="demo-loader")

@@ -239,6 +239,19 @@ def brand_create(code: str, name: str, prefix: Annotated[str, typer.Option()] = 
           lambda: typer.echo(f"brand {brand.code} created (id {brand.id})"))
 
 
+@brand_app.command("registration")
+def brand_registration(brand: BrandOpt, legal_name: Annotated[str, typer.Option(help="名称 on the business licence.")],
+                       address: Annotated[str, typer.Option(help="住所: the full registered address.")],
+                       as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Set the brand's registered name and full address, which complaint case files name."""
+    wired = _wired()
+    with reasons():
+        b = identity.set_registration(wired.uows(), _actor(wired, brand, as_user), wired.clock,
+                                      legal_name=legal_name, address=address)
+    _emit(as_json, {"code": b.code, "legal_name": b.legal_name, "registered_address": b.registered_address},
+          lambda: typer.echo(f"{b.code}: {b.legal_name}, {b.registered_address}"))
+
+
 @user_app.command("create")
 def user_create(username: str, brand: BrandOpt,
                 role: Annotated[Role, typer.Option(case_sensitive=False)],
