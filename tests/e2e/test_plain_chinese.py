@@ -89,6 +89,15 @@ class _Reader(HTMLParser):
             self.parts.append(data)
 
 
+def codes(text: str) -> list[str]:
+    """The internal codes in a text of any language: ``snake_case``, ``dotted.codes`` and value ids leaked as
+    they are (``step on_site``)."""
+    text = SKIP.sub(" ", text)
+    return [w for w in WORD.findall(text) if re.search(r"[a-z]_[a-z]|[a-z]\.[a-z]", w)] + \
+        re.findall(r"\b(?:step|role|line|who|action|confirm|deadline|phase|run|day|source|channel|rank|assignment|"
+                   r"escalate|reason|payment) [a-z_]+\b", text)
+
+
 def foreign_words(text: str) -> list[str]:
     """The Latin-letter words and codes in a Chinese text that are not meant to be read as they are."""
     found = []
@@ -131,7 +140,7 @@ def _shape(path: str) -> str:
     return re.sub(r"\d+", "#", urlsplit(path).path)
 
 
-def _crawl(client: httpx.Client, base: str, role: str) -> dict[str, list[str]]:
+def _crawl(client: httpx.Client, base: str, role: str, lang: str = "zh-CN") -> dict[str, list[str]]:
     """Every page the role reaches by following its pages' links, and what is wrong on each."""
     queue, seen, shapes, problems = list(START[role]), set(), {}, {}
     while queue and len(seen) < MAX_PAGES:
@@ -143,7 +152,7 @@ def _crawl(client: httpx.Client, base: str, role: str) -> dict[str, list[str]]:
             continue
         seen.add(path)
         shapes[shape] = shapes.get(shape, 0) + 1
-        r = client.get(path, headers={"Accept-Language": "zh-CN"})
+        r = client.get(path, headers={"Accept-Language": lang})
         assert r.status_code < 500, (role, path, r.status_code)
         kind = r.headers.get("content-type", "")
         if "pdf" in kind:
@@ -156,7 +165,7 @@ def _crawl(client: httpx.Client, base: str, role: str) -> dict[str, list[str]]:
             text, links = " ".join(reader.parts), reader.links
         else:
             continue
-        bad = foreign_words(text)
+        bad = foreign_words(text) if lang == "zh-CN" else codes(text)
         if bad:
             problems[path] = sorted(set(bad))
         for href in links:
@@ -191,4 +200,16 @@ def test_a_chinese_reader_meets_no_english_and_no_code(server: str, role: str) -
         if role == "customer":
             START["customer"].append("/my/evidence.pdf")
         problems = _crawl(client, server, role)
+    assert problems == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in problems.items())
+
+
+@pytest.mark.parametrize("role", ["public", *ROLES])
+def test_an_english_reader_meets_no_internal_code(server: str, role: str) -> None:
+    """In English the words are English already; what must not leak is a code or a value's id."""
+    assert {"next_cycle", "ticket.created", "step on_site"} <= set(codes("Status: next_cycle, ticket.created, "
+                                                                        "step on_site. Next: the run."))
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=30) as client:
+        if role != "public":
+            _login(client, role, ROLES[role])
+        problems = _crawl(client, server, role, "en")
     assert problems == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in problems.items())
