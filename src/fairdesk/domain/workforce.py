@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from fairdesk.domain.calendars import DayKind
@@ -29,11 +30,15 @@ __all__ = [
     "DayKind",
     "Leave",
     "Technician",
+    "Unfit",
     "Weights",
     "WorkPattern",
     "outlet_open",
     "parse_weekdays",
     "slots_of",
+    "unfit",
+    "unfit_in_window",
+    "unfit_on_day",
 ]
 
 SLOT_MIN = 30
@@ -304,6 +309,67 @@ def outlet_open(week: WorkPattern | None, closed: Iterable[date], day: date, kin
     if day in closed:
         return False
     return week is None or week.covers(day, kind, tz, start, end)
+
+
+# --- who can take a visit --------------------------------------------------------------------------------
+
+
+class Unfit(StrEnum):
+    """Why a technician cannot take a visit. The technician is checked first, then the day, then the window;
+    the first check that fails is the reason given (an inactive technician is "inactive", whatever else)."""
+
+    INACTIVE = "inactive"
+    NO_CERTIFICATE = "no_certificate"  # none for the unit's product line
+    CERTIFICATE_EXPIRED = "certificate_expired"  # one for the line, ended before the visit's day
+    CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"  # one for the line, starting after it
+    NOT_WORKING = "not_working"  # not a working day for them, or the window is outside their shifts
+    ON_LEAVE = "on_leave"
+    BUSY = "busy"  # another visit holds part of the window, or their day is full (daily limit)
+    OUTLET_CLOSED = "outlet_closed"  # their outlet is closed that day, or outside its hours then
+
+
+def unfit_on_day(tech: Technician, certificates: Iterable[Certification], product_line: str, day: date,
+                 kind: DayKind, load: int) -> Unfit | None:
+    """Why the technician can take no visit to a unit of the product line on the day (``load``: the visits
+    they already have that day); None when some window of the day may still fit."""
+    if not tech.active:
+        return Unfit.INACTIVE
+    held = [c for c in certificates if c.product_line == product_line]
+    if not held:
+        return Unfit.NO_CERTIFICATE
+    if not any(c.valid_on(day) for c in held):
+        return Unfit.CERTIFICATE_EXPIRED if any(c.valid_to < day for c in held) else Unfit.CERTIFICATE_NOT_YET_VALID
+    if not tech.pattern.works_on(day, kind):
+        return Unfit.NOT_WORKING
+    if load >= tech.max_visits_per_day:
+        return Unfit.BUSY
+    return None
+
+
+def unfit_in_window(tech: Technician, day: date, kind: DayKind, tz: ZoneInfo, start: datetime, end: datetime, *,
+                    taken: Collection[datetime], leave: Iterable[Leave], outlet_week: WorkPattern | None,
+                    outlet_closed: Collection[date]) -> Unfit | None:
+    """Why the technician cannot take a visit in this window of the day (``taken``: the slots other visits of
+    theirs hold; their outlet's week and closure days); None when they can."""
+    if not tech.pattern.covers(day, kind, tz, start, end):
+        return Unfit.NOT_WORKING
+    if any(lv.overlaps(start, end) for lv in leave):
+        return Unfit.ON_LEAVE
+    if any(s in taken for s in slots_of(start, end)):
+        return Unfit.BUSY
+    if not outlet_open(outlet_week, outlet_closed, day, kind, tz, start, end):
+        return Unfit.OUTLET_CLOSED
+    return None
+
+
+def unfit(tech: Technician, certificates: Iterable[Certification], product_line: str, day: date, kind: DayKind,
+          tz: ZoneInfo, start: datetime, end: datetime, *, load: int, taken: Collection[datetime],
+          leave: Iterable[Leave], outlet_week: WorkPattern | None, outlet_closed: Collection[date]) -> Unfit | None:
+    """Why the technician cannot take a visit to a unit of the product line in the window; None when they can.
+    Auto-dispatch ranks only those with None; the board gives the reason beside each one it cannot offer."""
+    return unfit_on_day(tech, certificates, product_line, day, kind, load) or unfit_in_window(
+        tech, day, kind, tz, start, end, taken=taken, leave=leave, outlet_week=outlet_week,
+        outlet_closed=outlet_closed)
 
 
 DayKindOf = Callable[[date], DayKind]

@@ -19,8 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fairdesk.adapters.regions_data import default_resolver, point_of
+from fairdesk.domain.calendars import DayKind, WorkingCalendar
 from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from fairdesk.domain.network import haversine_km
+from fairdesk.domain.network import Outlet, haversine_km
 from fairdesk.domain.parts import LocationKind, Part, StockLocation, validate_quantity
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
@@ -30,13 +31,18 @@ from fairdesk.domain.workforce import (
     SLOT_MIN,
     WEIGHTS,
     Candidate,
+    Certification,
+    Leave,
     Technician,
-    free_in,
-    outlet_open,
+    Unfit,
+    WorkPattern,
     slots_of,
+    unfit,
+    unfit_in_window,
+    unfit_on_day,
     validate_window,
 )
-from fairdesk.services import calendars, evidence, sla, surveys
+from fairdesk.services import calendars, evidence, network, sla, surveys
 from fairdesk.services import parts as parts_svc
 from fairdesk.services.access import access_ticket
 from fairdesk.services.clock import Clock
@@ -56,6 +62,7 @@ __all__ = [
     "get_visit",
     "no_show",
     "plan",
+    "reassign_choices",
     "reschedule",
     "windows",
     "withdraw_request",
@@ -112,12 +119,7 @@ def _context(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool 
         if for_update:
             uow.customers.set_adcode(ticket.address_id, adcode)
     chain = resolver.table.chain(adcode)
-    coverage = uow.outlets.coverage_on_chain(ticket.brand_id, chain)
-    if not coverage:
-        # Known only down to a county (or a city without counties, like 中山): outlets covering part of it
-        # are the nearest there are.
-        parts_of = [d.code for d in resolver.table.children(adcode)]
-        coverage = uow.outlets.coverage_on_chain(ticket.brand_id, parts_of) if parts_of else {}
+    coverage = network.coverage_of(uow, ticket.brand_id, adcode, resolver.table)
     return VisitContext(ticket, facts.product_id, facts.product_line, chain, point_of(chain), coverage)
 
 
@@ -125,13 +127,70 @@ def _local_day(at: datetime, clock: Clock) -> date:
     return at.astimezone(clock.tz).date()
 
 
+@dataclass
+class _Schedules:
+    """What the eligibility rule needs to know of some technicians over some days, read once: the slots their
+    visits hold and how many visits they have each day, their leave, their outlets' hours and closure days."""
+
+    clock: Clock
+    working: WorkingCalendar
+    busy: dict[int, set[datetime]]
+    loads: Counter[tuple[int, date]]
+    leave: dict[int, list[Leave]]
+    outlets: dict[int, Outlet]
+    weeks: dict[int, WorkPattern | None]
+    closed: dict[int, set[date]]
+
+    def unfit_in_window(self, tech: Technician, day: date, kind: DayKind, start: datetime, end: datetime
+                        ) -> Unfit | None:
+        return unfit_in_window(tech, day, kind, self.clock.tz, start, end,
+                               taken=self.busy.get(tech.user_id, set()), leave=self.leave.get(tech.user_id, []),
+                               outlet_week=self.weeks.get(tech.outlet_id),
+                               outlet_closed=self.closed.get(tech.outlet_id, set()))
+
+    def unfit(self, tech: Technician, certificates: Sequence[Certification], product_line: str, start: datetime,
+              end: datetime) -> Unfit | None:
+        """Why the technician cannot take a visit of the product line in the window (None: they can)."""
+        day = _local_day(start, self.clock)
+        return unfit(tech, certificates, product_line, day, self.working.kind(day), self.clock.tz, start, end,
+                     load=self.loads[(tech.user_id, day)], taken=self.busy.get(tech.user_id, set()),
+                     leave=self.leave.get(tech.user_id, []), outlet_week=self.weeks.get(tech.outlet_id),
+                     outlet_closed=self.closed.get(tech.outlet_id, set()))
+
+
+def _schedules(uow: UnitOfWork, brand_id: int, techs: Sequence[Technician], first_day: date, last_day: date,
+               clock: Clock, *, exclude_visit: int | None = None) -> _Schedules:
+    """The technicians' schedules between two local days; a visit being moved does not block itself."""
+    tz = clock.tz
+    start = datetime.combine(first_day, datetime.min.time(), tz)
+    end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tz)
+    ids = [t.user_id for t in techs]
+    # Time taken and loads from one read of the visits (the slot table guards bookings; reads need not use it).
+    busy: dict[int, set[datetime]] = {}
+    loads: Counter[tuple[int, date]] = Counter()
+    for a in uow.appointments.between(brand_id, start, end, technician_ids=ids, statuses=LOADED):
+        if a.id == exclude_visit:
+            continue
+        loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
+        if a.status in ACTIVE:
+            busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
+    # Their outlets: a starting point for those with no home base, and the hours and closure days no visit may
+    # fall outside of.
+    outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs})
+    return _Schedules(
+        clock, calendars.current(uow), busy, loads, uow.technicians.leave(ids, start, end), outlets,
+        {i: o.week() for i, o in outlets.items()},
+        {i: set(days) for i, days in uow.outlets.closures(outlets, first_day, last_day).items()})
+
+
 def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: date, last_day: date,
                 window: tuple[datetime, datetime] | None = None, window_min: int = DEFAULT_WINDOW_MIN,
                 preferred: int | None = None, extra_technician: int | None = None,
                 exclude_visit: int | None = None, need: int | None = None) -> list[Candidate]:
-    """Every (eligible technician, free window) for the ticket between two local days, scored. With ``need``,
-    later days are skipped once the best ``need`` already cost no more than any later window could (its wait
-    alone, on top of the least travel, is more), so the ranking's top ``need`` is the same as over all days."""
+    """Every (eligible technician, free window) for the ticket between two local days, scored; eligible by
+    ``domain.workforce.unfit``, the rule the board also shows. With ``need``, later days are skipped once the
+    best ``need`` already cost no more than any later window could (its wait alone, on top of the least
+    travel, is more), so the ranking's top ``need`` is the same as over all days."""
     now = clock.now()
     brand_id = ctx.ticket.brand_id
     outlet_ids = list(ctx.coverage)
@@ -148,32 +207,23 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
     if not techs:
         return []
     tz = clock.tz
-    start = datetime.combine(first_day, datetime.min.time(), tz)
-    end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tz)
-    # Time taken and loads from one read of the visits (the slot table guards bookings; reads need not use it);
-    # a visit being moved does not block itself.
-    busy: dict[int, set[datetime]] = {}
-    loads: Counter[tuple[int, date]] = Counter()
-    for a in uow.appointments.between(brand_id, start, end, technician_ids=techs, statuses=LOADED):
-        if a.id == exclude_visit:
-            continue
-        loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
-        if a.status in ACTIVE:
-            busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
-    leave = uow.technicians.leave(techs, start, end)
-    # Their outlets: a starting point for those with no home base, and the hours and closure days no visit may
-    # fall outside of.
-    outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs.values()})
-    weeks = {i: o.week() for i, o in outlets.items()}
-    closed = {i: set(days) for i, days in uow.outlets.closures(outlets, first_day, last_day).items()}
+    sched = _schedules(uow, brand_id, list(techs.values()), first_day, last_day, clock, exclude_visit=exclude_visit)
+    distances: dict[int, float | None] = {}
+    for tech in techs.values():
+        origin = tech.home
+        if origin is None:
+            o = sched.outlets.get(tech.outlet_id)
+            origin = (o.latitude, o.longitude) if o is not None and o.latitude is not None else None
+        distances[tech.user_id] = round(haversine_km(origin, ctx.point), 1) if origin and ctx.point else None
+    # The least travel of any of them: no window of theirs can cost less, whatever the day.
+    floor_travel = min(WEIGHTS.per_km * (WEIGHTS.unknown_distance_km if d is None else d)
+                       for d in distances.values())
     due = sla.onsite_due(uow, ctx.ticket, clock)
-    working = calendars.current(uow)
     out: list[Candidate] = []
     factor = WEIGHTS.per_hour_wait * WEIGHTS.priority_factor[ctx.ticket.priority.value]
-    floor_travel: float | None = None
     day = first_day
     while day <= last_day:
-        if need is not None and floor_travel is not None and len(out) >= need:
+        if need is not None and len(out) >= need:
             # No window of this day or later can cost less than this: stop once the best ``need`` beat it.
             day_start = datetime.combine(day, datetime.min.time(), tz)
             bound = floor_travel + factor * max(0.0, (day_start - now).total_seconds() / 3600) - (
@@ -181,35 +231,21 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
             out.sort(key=Candidate.rank_key)
             if out[need - 1].cost <= bound:
                 break
-        kind = working.kind(day)
+        kind = sched.working.kind(day)
         for tech in techs.values():
-            if not any(c.valid_on(day) for c in certs[tech.user_id]):
+            load = sched.loads[(tech.user_id, day)]
+            if unfit_on_day(tech, certs[tech.user_id], ctx.product_line, day, kind, load) is not None:
                 continue
-            if loads[(tech.user_id, day)] >= tech.max_visits_per_day:
-                continue
-            if window is not None:
-                spans = [window] if tech.pattern.covers(day, kind, tz, *window) else []
-            else:
-                spans = tech.pattern.windows(day, kind, tz, window_min)
-            origin = tech.home
-            if origin is None:
-                o = outlets.get(tech.outlet_id)
-                origin = (o.latitude, o.longitude) if o is not None and o.latitude is not None else None
-            distance = round(haversine_km(origin, ctx.point), 1) if origin and ctx.point else None
-            travel = WEIGHTS.per_km * (WEIGHTS.unknown_distance_km if distance is None else distance)
-            floor_travel = travel if floor_travel is None else min(floor_travel, travel)
-            taken = busy.get(tech.user_id, set())
-            mine = leave.get(tech.user_id, [])
+            spans = [window] if window is not None else tech.pattern.windows(day, kind, tz, window_min)
             for s0, s1 in spans:
                 if s0 < now + LEAD and window is None:
                     continue
-                if not free_in(slots_of(s0, s1), taken, mine, s0, s1):
+                if sched.unfit_in_window(tech, day, kind, s0, s1) is not None:
                     continue
-                if not outlet_open(weeks.get(tech.outlet_id), closed.get(tech.outlet_id, ()), day, kind, tz, s0, s1):
-                    continue
-                out.append(Candidate.score(tech.user_id, tech.outlet_id, (s0, s1), distance_km=distance,
-                                           load=loads[(tech.user_id, day)], preferred=tech.user_id == preferred,
-                                           priority=ctx.ticket.priority, now=now, due_at=due))
+                out.append(Candidate.score(tech.user_id, tech.outlet_id, (s0, s1),
+                                           distance_km=distances[tech.user_id], load=load,
+                                           preferred=tech.user_id == preferred, priority=ctx.ticket.priority,
+                                           now=now, due_at=due))
         day += timedelta(days=1)
     out.sort(key=Candidate.rank_key)
     return out
@@ -394,7 +430,8 @@ def book(cmd: Booking, uows: UowFactory, clock: Clock, idempotency_key: str | No
         wanted = _parts(uow, actor.brand_id, ctx, cmd.parts)
         ranked = _rank(uow, ctx, clock, cmd.starts_at, cmd.ends_at, cmd.days, cmd.preferred_technician_id,
                        extra=cmd.technician_id, need=None if cmd.technician_id else 5)
-        chosen = _choose(uow, actor, ctx, ranked, cmd.technician_id, reason, cmd.starts_at, clock)
+        chosen = _choose(uow, actor, ctx, ranked, cmd.technician_id, reason, cmd.starts_at, clock,
+                         ends_at=cmd.ends_at)
         visit_id = _claim(uow, actor, ctx, chosen, reason, now)
         tech = uow.technicians.get(actor.brand_id, visit_id[1])
         held = [(p.sku, q, parts_svc.reserve(uow, actor.brand_id, p, q, _sources(uow, actor.brand_id, tech),
@@ -411,7 +448,8 @@ def book(cmd: Booking, uows: UowFactory, clock: Clock, idempotency_key: str | No
 
 
 def _choose(uow: UnitOfWork, actor: Actor, ctx: VisitContext, ranked: list[Candidate], technician_id: int | None,
-            reason: str, starts_at: datetime | None, clock: Clock) -> list[Candidate]:
+            reason: str, starts_at: datetime | None, clock: Clock, *, ends_at: datetime | None = None,
+            exclude_visit: int | None = None) -> list[Candidate]:
     """The candidates to try, best first: the ranking, or the dispatcher's one choice checked and explained."""
     if technician_id is None:
         if not ranked:
@@ -421,25 +459,54 @@ def _choose(uow: UnitOfWork, actor: Actor, ctx: VisitContext, ranked: list[Candi
     tech = uow.technicians.get(actor.brand_id, technician_id)
     if tech is None:
         raise NotFound("technician.not_found", f"no technician {technician_id} in this brand", field="technician_id")
-    if not tech.active:
-        raise Conflict("dispatch.technician_inactive", "that technician is no longer active")
     mine = [c for c in ranked if c.technician_id == technician_id]
-    day = _local_day(starts_at, clock) if starts_at else _local_day(clock.now(), clock)
-    certs = [c for c in uow.technicians.certifications([technician_id]).get(technician_id, [])
-             if c.product_line == ctx.product_line]
-    if not mine:
-        if not any(c.valid_on(day) for c in certs):
-            raise InvalidInput("dispatch.not_certified",
-                               f"the technician holds no certificate for {ctx.product_line} valid on {day}"
-                               + (" (expired)" if certs else ""), field="technician_id")
-        raise Conflict("dispatch.technician_busy", "the technician is not free then (shift, leave, another "
-                       "visit or their daily limit)")
+    if not mine:  # the rule that ranked says why (an inactive technician is never ranked)
+        raise _refusal(_why_not(uow, ctx, tech, starts_at, ends_at, clock, exclude_visit), ctx, starts_at, clock)
     covering = tech.outlet_id in ctx.coverage
     if (not covering or mine[0] is not ranked[0]) and not reason:
         raise InvalidInput("dispatch.override_reason", "say why: the choice is "
                            + ("from an outlet not covering the address" if not covering else "not the top-ranked"),
                            field="reason")
     return mine[:1]
+
+
+#: The reasons that are about the technician's certificate, not their time.
+NOT_CERTIFIED = frozenset({Unfit.NO_CERTIFICATE, Unfit.CERTIFICATE_EXPIRED, Unfit.CERTIFICATE_NOT_YET_VALID})
+
+
+def _why_not(uow: UnitOfWork, ctx: VisitContext, tech: Technician, starts_at: datetime | None,
+             ends_at: datetime | None, clock: Clock, exclude_visit: int | None) -> Unfit | None:
+    """Why a technician the ranking left out cannot take the visit: in the window, by the rule that ranked; with
+    no window (the coming days were searched), only whether they hold a certificate valid today."""
+    certs = uow.technicians.certifications([tech.user_id]).get(tech.user_id, [])
+    if starts_at is None or ends_at is None:
+        today = _local_day(clock.now(), clock)
+        why = unfit_on_day(tech, certs, ctx.product_line, today, calendars.current(uow).kind(today), 0)
+        return why if why in NOT_CERTIFIED or why is Unfit.INACTIVE else None
+    day = _local_day(starts_at, clock)
+    return _schedules(uow, ctx.ticket.brand_id, [tech], day, day, clock, exclude_visit=exclude_visit).unfit(
+        tech, certs, ctx.product_line, starts_at, ends_at)
+
+
+#: What a refusal says after "the technician …", by the reason.
+_REFUSED = {Unfit.CERTIFICATE_EXPIRED: " (expired)", Unfit.CERTIFICATE_NOT_YET_VALID: " (not valid yet)",
+            Unfit.NOT_WORKING: " (not working then)", Unfit.ON_LEAVE: " (on leave)",
+            Unfit.BUSY: " (another visit or their daily limit)"}
+
+
+def _refusal(why: Unfit | None, ctx: VisitContext, starts_at: datetime | None, clock: Clock) -> DomainError:
+    """The error for a dispatcher's choice the rule refuses, saying why."""
+    note = _REFUSED.get(why, "") if why is not None else ""
+    if why is Unfit.INACTIVE:
+        return Conflict("dispatch.technician_inactive", "that technician is no longer active")
+    if why in NOT_CERTIFIED:
+        day = _local_day(starts_at or clock.now(), clock)
+        return InvalidInput("dispatch.not_certified", f"the technician holds no certificate for "
+                            f"{ctx.product_line} valid on {day}{note}", field="technician_id")
+    if why is Unfit.OUTLET_CLOSED:
+        return Conflict("dispatch.technician_busy", "the technician's outlet is closed then")
+    return Conflict("dispatch.technician_busy", "the technician is not free then"
+                    + (note or " (shift, leave, another visit or their daily limit)"))
 
 
 def _claim(uow: UnitOfWork, actor: Actor, ctx: VisitContext, candidates: list[Candidate], reason: str,
@@ -520,7 +587,7 @@ def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: dateti
                        exclude=visit.id)
         if technician_id is not None:
             ranked = _choose(uow, actor, ctx, ranked, technician_id, reason or "rescheduled by dispatcher",
-                             starts_at, clock)
+                             starts_at, clock, ends_at=ends_at, exclude_visit=visit.id)
         else:
             same = [c for c in ranked if c.technician_id == visit.technician_id]
             ranked = same or ranked
@@ -713,6 +780,33 @@ def _visit_dict(uow: UnitOfWork, visit: Any, clock: Clock) -> dict[str, Any]:
 class _Row:
     technician: dict[str, Any]
     visits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def reassign_choices(uow: UnitOfWork, actor: Actor, visit_ids: Sequence[int], technician_ids: Sequence[int],
+                     clock: Clock) -> dict[int, dict[int, Unfit | None]]:
+    """For each booked visit, why each of the technicians could not take it over in its window (None: they
+    can), by the rule auto-dispatch ranks with; the visit's own technician is left out. A visit whose request has
+    no unit any more is left out too: giving it to anyone is refused with that reason."""
+    if actor.role not in DISPATCH_ROLES:
+        raise Forbidden("access.role", f"a {actor.role.value} may not reassign visits")
+    out: dict[int, dict[int, Unfit | None]] = {}
+    with uow:
+        visits = [v for v in (uow.appointments.get(actor.brand_id, i) for i in dict.fromkeys(visit_ids))
+                  if v is not None and v.status == "booked"]
+        techs = uow.technicians.many(actor.brand_id, user_ids=technician_ids) if technician_ids else []
+        if not visits or not techs:
+            return out
+        certs = uow.technicians.certifications([t.user_id for t in techs])
+        days = [_local_day(v.starts_at, clock) for v in visits]
+        # The visits' own slots are their technicians' only, so the others' schedules need no exclusion.
+        sched = _schedules(uow, actor.brand_id, techs, min(days), max(days), clock)
+        for v in visits:
+            facts = uow.appointments.visit_facts(v.ticket_id)
+            if facts is None:
+                continue
+            out[v.id] = {t.user_id: sched.unfit(t, certs.get(t.user_id, []), facts.product_line, v.starts_at,
+                                                v.ends_at) for t in techs if t.user_id != v.technician_id}
+    return out
 
 
 def technician_day(uow: UnitOfWork, actor: Actor, day: date, clock: Clock) -> tuple[dict[str, Any],

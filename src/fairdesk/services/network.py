@@ -10,7 +10,7 @@ from datetime import date
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.network import CoverageGap, Outlet, RankedOutlet, coverage_gaps, rank_outlets
 from fairdesk.domain.people import Actor, Role
-from fairdesk.domain.regions import Resolution, Resolver
+from fairdesk.domain.regions import DivisionTable, Resolution, Resolver
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.workforce import WorkPattern
 from fairdesk.services import evidence
@@ -23,6 +23,7 @@ __all__ = [
     "CreateOutlet",
     "Route",
     "add_outlet_closure",
+    "coverage_of",
     "create_outlet",
     "import_areas",
     "network_gaps",
@@ -198,6 +199,17 @@ def route_address(uow: UnitOfWork, actor: Actor, address: str, resolver: Resolve
     # Load counts the outlet's open tickets once tickets are assigned to outlets (dispatch); zero until then.
     ranked = rank_outlets(chain, coverage, resolver.table, where=where, positions=positions)  # type: ignore[arg-type]
     return Route(resolution, [(r, outlets[r.outlet_id]) for r in ranked])
+
+
+def coverage_of(uow: UnitOfWork, brand_id: int, adcode: str, table: DivisionTable) -> dict[int, set[str]]:
+    """The brand's active outlets covering a division, with the codes by which they do (in an open unit of
+    work). Known only down to a county (or a city without counties, like 中山), outlets covering part of it
+    are the nearest there are."""
+    coverage = uow.outlets.coverage_on_chain(brand_id, table.chain(adcode))
+    if not coverage:
+        parts_of = [d.code for d in table.children(adcode)]
+        coverage = uow.outlets.coverage_on_chain(brand_id, parts_of) if parts_of else {}
+    return coverage
 
 
 def network_gaps(uow: UnitOfWork, actor: Actor, resolver: Resolver, province: str | None = None) -> list[CoverageGap]:

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.people import Role
+from fairdesk.domain.workforce import Unfit
 from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
-from fairdesk.i18n import problem_title
+from fairdesk.i18n import N_, problem_title
 from fairdesk.services import dispatch as dispatch_svc
 
 __all__ = ["router"]
@@ -23,6 +24,17 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=64)]
 BOARD_ROLES = (Role.DISPATCHER, Role.MANAGER)
+#: Why a technician cannot take a visit over, as the board says it beside their name.
+UNFIT_WORDS = {
+    Unfit.INACTIVE: N_("No longer active"),
+    Unfit.NO_CERTIFICATE: N_("No certificate for this product line"),
+    Unfit.CERTIFICATE_EXPIRED: N_("Certificate expired"),
+    Unfit.CERTIFICATE_NOT_YET_VALID: N_("Certificate not valid yet"),
+    Unfit.NOT_WORKING: N_("Not working then"),
+    Unfit.ON_LEAVE: N_("On leave then"),
+    Unfit.BUSY: N_("Busy then: another visit, or the day is full"),
+    Unfit.OUTLET_CLOSED: N_("Their outlet is closed then"),
+}
 
 
 
@@ -60,12 +72,22 @@ def _board(request: Request, actor: Any, day: str | None, outlet: str | None,
         return _error_page(request, exc)
     shown = rows if outlet else [r for r in rows if r["visits"]]
     busy = {r["id"] for r in shown}
-    team = sorted(({"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
-                   if r["working"] and (r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy)),
-                  key=lambda row: (row["outlet"], row["name"]))
+    team = [{"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
+            if r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy]
+    # Who can take each booked visit over in its window, by auto-dispatch's rule: those who can first, then
+    # the others, each with the reason they cannot (the server refuses them all the same).
+    booked = {v["id"]: r["id"] for r in shown for v in r["visits"] if v["status"] == "booked"}
+    try:
+        unfit = dispatch_svc.reassign_choices(app.uows(readonly=True), actor, list(booked), [t["id"] for t in team],
+                                              app.clock)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    choices = {visit_id: sorted(({**t, "why": unfit.get(visit_id, {}).get(t["id"])} for t in team if t["id"] != owner),
+                                key=lambda c: (c["why"] is not None, c["outlet"], c["name"]))
+               for visit_id, owner in booked.items()}
     return render(request, "board.html", status_code=status_code, rows=shown, day=the_day, outlet=outlet or "",
-                  outlets=outlets, team=team, visits=sum(len(r["visits"]) for r in shown), queue=queue,
-                  errors=errors or {},
+                  outlets=outlets, choices=choices, unfit_words=UNFIT_WORDS,
+                  visits=sum(len(r["visits"]) for r in shown), queue=queue, errors=errors or {},
                   problem_title=lambda code: problem_title(code, 422, request_language(request)))
 
 
