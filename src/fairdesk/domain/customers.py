@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.text import clean_text
 
-__all__ = ["Address", "Customer", "Phone", "Product", "Unit", "mask_address", "mask_phone", "validate_email"]
+__all__ = ["Address", "Customer", "Phone", "Product", "Unit", "Warranty", "mask_address", "mask_phone",
+           "validate_email"]
 
 MAX_NAME = 100
 MAX_ADDRESS = 300
@@ -91,6 +93,14 @@ class Product:
         self.product_line = _clean(self.product_line, "product_line", 64)
 
 
+class Warranty(StrEnum):
+    """A unit's warranty on a day: in it, out of it, or unknown (no end date was registered)."""
+
+    IN = "in_warranty"
+    OUT = "out_of_warranty"
+    UNKNOWN = "unknown"
+
+
 @dataclass(eq=False)
 class Unit:
     """One registered unit: a product with a serial number, bought on a date, under warranty until a date."""
@@ -112,6 +122,12 @@ class Unit:
     def under_warranty(self, on: date) -> bool:
         """A unit is under warranty up to and including its warranty end date."""
         return self.warranty_end is not None and on <= self.warranty_end
+
+    def warranty_on(self, day: date) -> Warranty:
+        """In warranty up to and including its end date, out of it after; unknown when no end date is known."""
+        if self.warranty_end is None:
+            return Warranty.UNKNOWN
+        return Warranty.IN if self.under_warranty(day) else Warranty.OUT
 
 
 _DIVISIONS = re.compile(r"^(.{0,12}?(?:省|自治区|特别行政区|市))?"

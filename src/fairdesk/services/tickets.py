@@ -11,8 +11,11 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from fairdesk.domain import files
+from fairdesk.domain.customers import Warranty, mask_address, mask_phone
 from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fairdesk.domain.network import rank_outlets
 from fairdesk.domain.people import Actor, Role
+from fairdesk.domain.regions import Level, Resolver
 from fairdesk.domain.tickets import (
     Category,
     Channel,
@@ -23,8 +26,14 @@ from fairdesk.domain.tickets import (
     TicketFilter,
     format_ticket_number,
 )
-from fairdesk.services import evidence, sla, surveys
-from fairdesk.services.access import access_customer_for_ticket, access_handler, access_ticket, access_unit
+from fairdesk.services import customers, evidence, network, sla, surveys
+from fairdesk.services.access import (
+    access_customer_for_ticket,
+    access_handler,
+    access_ticket,
+    access_unit,
+    require_role,
+)
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -33,6 +42,8 @@ __all__ = [
     "Comment",
     "MoveTicket",
     "OpenTicket",
+    "Place",
+    "StaffPanel",
     "add_attachment",
     "after_move",
     "assign_ticket",
@@ -43,6 +54,7 @@ __all__ = [
     "list_tickets",
     "move_ticket",
     "open_ticket",
+    "staff_panel",
     "ticket_history",
     "walk_tickets",
 ]
@@ -192,6 +204,78 @@ def ticket_history(uow: UnitOfWork, actor: Actor, ticket_id: int) -> tuple[Ticke
     with uow:
         ticket = access_ticket(uow, actor, ticket_id)
         return ticket, uow.tickets.events(ticket.id)
+
+
+#: Staff who see the panel beside a request: agents, dispatchers and managers.
+PANEL_ROLES = (Role.AGENT, Role.DISPATCHER, Role.MANAGER)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A visit address: as written (masked unless the reader sees contacts), the divisions it lies in (names,
+    province first), whether that reaches a county, and the outlets covering it (code, name), best first."""
+
+    text: str
+    divisions: tuple[str, ...]
+    county: str | None
+    outlets: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class StaffPanel:
+    """What the staff need beside a request: the customer (phones masked as the privacy rule says), the unit
+    and its warranty on the local day, and where the visit is; None where the request names no unit or address."""
+
+    customer: str
+    phones: tuple[str, ...]
+    masked: bool
+    model: str | None = None
+    product: str | None = None
+    serial: str | None = None
+    warranty: Warranty | None = None
+    warranty_end: date | None = None
+    place: Place | None = None
+
+
+def staff_panel(uows: UowFactory, actor: Actor, ticket_id: int, clock: Clock, resolver: Resolver) -> StaffPanel:
+    """The staff's panel of a request; the read of the customer's details is put on record."""
+    require_role(actor, *PANEL_ROLES, what="see a request's customer panel")
+    with uows(readonly=True) as uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        customer = uow.customers.get(actor.brand_id, ticket.customer_id)
+        if customer is None:
+            raise NotFound("customer.not_found", f"no customer {ticket.customer_id}")
+        full = customer.id in customers.contacts_visible(uow, actor, [customer.id])
+        panel = StaffPanel(customer.name, tuple(p.e164 if full else mask_phone(p.e164) for p in customer.phones),
+                           masked=not full)
+        unit = uow.units.get(actor.brand_id, ticket.unit_id) if ticket.unit_id is not None else None
+        if unit is not None:
+            product = uow.products.get(actor.brand_id, unit.product_id)
+            today = clock.now().astimezone(clock.tz).date()
+            panel = replace(panel, model=product.model if product else None,
+                            product=product.name if product else None, serial=unit.serial_number,
+                            warranty=unit.warranty_on(today), warranty_end=unit.warranty_end)
+        address = next((a for a in customer.addresses if a.id == ticket.address_id), None)
+        if address is not None:
+            panel = replace(panel, place=_place(uow, actor, address.text if full else mask_address(address.text),
+                                                address.adcode or resolver.resolve(address.text).adcode, resolver))
+    customers.record_reads(uows, actor, [customer.id], "ticket", clock)
+    return panel
+
+
+def _place(uow: UnitOfWork, actor: Actor, text: str, adcode: str | None, resolver: Resolver) -> Place:
+    if adcode is None:
+        return Place(text, (), None, ())
+    table = resolver.table
+    chain = table.chain(adcode)
+    divisions = [table.by_code[c] for c in chain]
+    coverage = network.coverage_of(uow, actor.brand_id, adcode, table)
+    outlets = uow.outlets.by_ids(actor.brand_id, coverage)
+    best = [r.outlet_id for r in rank_outlets(chain, coverage, table)]
+    ranked = best + sorted(set(coverage) - set(best), key=lambda i: outlets[i].code)  # those covering part of it
+    return Place(text, tuple(d.name for d in divisions),
+                 next((d.name for d in divisions if d.level is Level.COUNTY), None),
+                 tuple((outlets[i].code, outlets[i].name) for i in ranked if i in outlets))
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,11 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
 
     photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
     survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
+    from fairdesk.adapters.regions_data import default_resolver
+
+    # Beside the request, for the staff working it: the customer, the unit and its warranty, where the visit is.
+    panel = ticket_svc.staff_panel(app.uows, actor, ticket_id, app.clock, default_resolver()) \
+        if actor.role in ticket_svc.PANEL_ROLES else None
     from fairdesk.domain.tickets import customer_actions, customer_timeline, progress
 
     steps, reached, visit, timeline = [], None, None, None
@@ -401,7 +406,7 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
                   steps=steps, reached=reached, visit=visit, timeline=timeline,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
                   actions=customer_actions(ticket.status) if actor.is_customer else [],
-                  survey=survey,
+                  survey=survey, panel=panel,
                   can_attach=not actor.read_only and ticket.status not in (Status.CLOSED, Status.CANCELLED))
 
 
