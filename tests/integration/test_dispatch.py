@@ -298,6 +298,7 @@ def test_stock_movements_refuse_what_is_not_there(wired: App, f: Field) -> None:
                                     serials=("P-0002",)), wired.uows(), wired.clock)
     parts.set_reorder(f.manager, "ZP-STORE", "LOCK-3050", 2, 5, wired.uows())
     report = parts.reorder_report(wired.uows(readonly=True), f.manager)
-    assert report == [{"location": "ZP-STORE", "kind": "outlet", "sku": "LOCK-3050", "name": "3050 电子锁总成",
-                       "on_hand": 1, "reserved": 0, "available": 1, "reorder_point": 2, "order": 5}]
+    assert report == [{"location": "ZP-STORE", "location_name": "漳浦网点库", "kind": "outlet", "sku": "LOCK-3050",
+                       "name": "3050 电子锁总成", "on_hand": 1, "reserved": 0, "available": 1, "reorder_point": 2,
+                       "order": 5}]
     assert parts.verify(wired.uows(readonly=True), f.manager)["ok"]

@@ -867,7 +867,7 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
             # Booked before a leave was entered over it: to be rebooked (the customer has been told).
             "to_rebook": v.status == "booked" and any(lv.overlaps(v.starts_at, v.ends_at)
                                                       for lv in leave.get(v.technician_id, [])),
-            "parts": [{"sku": p.sku, "qty": p.qty, "status": p.status, "location": p.location, "serial": p.serial}
-                      for p in held.get(v.id, [])]})
+            "parts": [{"sku": p.sku, "name": p.name, "qty": p.qty, "status": p.status, "location": p.location,
+                       "location_name": p.location_name, "serial": p.serial} for p in held.get(v.id, [])]})
     return [{**r.technician, "visits": r.visits, "load": sum(1 for v in r.visits if v["status"] in LOADED)}
             for r in rows.values()]

@@ -78,11 +78,11 @@ def _board(request: Request, actor: Any, day: str | None, outlet: str | None,
     # the others, each with the reason they cannot (the server refuses them all the same).
     booked = {v["id"]: r["id"] for r in shown for v in r["visits"] if v["status"] == "booked"}
     try:
-        unfit = dispatch_svc.reassign_choices(app.uows(readonly=True), actor, list(booked), [t["id"] for t in team],
+        unfit = dispatch_svc.reassign_choices(app.uows(readonly=True), actor, list(booked), [m["id"] for m in team],
                                               app.clock)
     except DomainError as exc:
         return _error_page(request, exc)
-    choices = {visit_id: sorted(({**t, "why": unfit.get(visit_id, {}).get(t["id"])} for t in team if t["id"] != owner),
+    choices = {visit_id: sorted(({**m, "why": unfit.get(visit_id, {}).get(m["id"])} for m in team if m["id"] != owner),
                                 key=lambda c: (c["why"] is not None, c["outlet"], c["name"]))
                for visit_id, owner in booked.items()}
     return render(request, "board.html", status_code=status_code, rows=shown, day=the_day, outlet=outlet or "",

@@ -20,6 +20,7 @@ from fairdesk.i18n import LANGUAGES, problem_title, t
 from fairdesk.services import identity
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.channels import official_hotline
+from fairdesk.words import plan_line, value_word
 
 __all__ = ["router"]
 
@@ -71,6 +72,8 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     hotline = official_hotline(_app(request).uows, user.brand_id) if user is not None and user.customer_id else None
     return templates.TemplateResponse(request, name, {
         "lang": lang, "languages": LANGUAGES, "_": lambda s: t(s, lang), "csrf": _csrf(request),
+        "word": lambda prefix, value: value_word(prefix, value, lang),
+        "line_words": lambda line: plan_line(line, lang),
         "user": user, "tz": _app(request).clock.tz, "hotline": hotline, **ctx,
     }, status_code=status_code)
 
@@ -392,7 +395,7 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
     # Beside the request, for the staff working it: the customer, the unit and its warranty, where the visit is.
     panel = ticket_svc.staff_panel(app.uows, actor, ticket_id, app.clock, default_resolver()) \
         if actor.role in ticket_svc.PANEL_ROLES else None
-    from fairdesk.domain.tickets import customer_actions, customer_timeline, progress
+    from fairdesk.domain.tickets import customer_actions, customer_timeline, progress, staff_timeline
 
     steps, reached, visit, timeline = [], None, None, None
     if actor.is_customer:
@@ -402,7 +405,8 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         steps, reached = progress(ticket.status)
         visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
         visit = next((v for v in reversed(visits) if v["status"] in ("booked", "on_site", "completed")), None)
-    return render(request, "ticket.html", ticket=ticket, events=events, clocks=clocks, shown=shown,
+    return render(request, "ticket.html", ticket=ticket, events=staff_timeline(list(events)), clocks=clocks,
+                  shown=shown,
                   steps=steps, reached=reached, visit=visit, timeline=timeline,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
                   actions=customer_actions(ticket.status) if actor.is_customer else [],
