@@ -62,6 +62,9 @@ EVIDENCE_KINDS: dict[str, str] = {
     "complaint.group_decline": N_("Declined a joint complaint"),
 }
 
+#: An entry of a kind the table above does not name.
+ANOTHER_RECORD = N_("Another record")
+
 #: Notes the system writes, said in words (notes people write are shown as they wrote them).
 SYSTEM_NOTES: dict[str, str] = {
     "auto-dispatch": N_("assigned automatically"),
@@ -129,7 +132,7 @@ def evidence_line(kind: str, payload: Mapping[str, Any], lang: str,
     names by code (``{"plans": {...}, "parts": {...}}``)."""
     names = names or {}
     plans, parts = names.get("plans", {}), names.get("parts", {})
-    what = t(EVIDENCE_KINDS.get(kind, N_("Another record")), lang)
+    what = t(EVIDENCE_KINDS.get(kind, ANOTHER_RECORD), lang)
     sep = "：" if lang == "zh-CN" else ": "
     details: list[str] = []
 
@@ -203,7 +206,7 @@ def case_rows(case: Mapping[str, Any], lang: str) -> dict[str, list[list[str]]]:
                      for e in c.get("events", [])],
         "attachments": [[a["filename"], a["content_type"], a["sha256"]] for a in c.get("attachments", [])],
         "chain": [[str(e["seq"]), local_time(e["at"], lang, seconds=True),
-                   t(EVIDENCE_KINDS.get(e["kind"], N_("Another record")), lang), e["hash"]]
+                   t(EVIDENCE_KINDS.get(e["kind"], ANOTHER_RECORD), lang), e["hash"]]
                   for e in case["evidence_chain"]],
         "next": [[b["name_zh"] if lang == "zh-CN" else b["name_en"], b["phone"], b["url"],
                   b["what_zh"] if lang == "zh-CN" else b.get("what_en", b["what_zh"])] for b in case["where_to_file"]],

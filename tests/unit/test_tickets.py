@@ -171,3 +171,28 @@ class TestTheCustomersHistory:
             Line(AT, "you", "comment", text="下午三点后在家"),
             Line(AT, "technician", "moved", Status.SCHEDULED, Status.IN_PROGRESS),
             Line(AT, "technician", "moved", Status.IN_PROGRESS, Status.RESOLVED, "更换了密码面板")]
+
+
+class TestTheStaffsHistory:
+    def test_staff_read_every_step_in_words_with_who_by_role_and_username(self) -> None:
+        from fairdesk.domain.tickets import StaffLine, TicketEvent, staff_timeline
+
+        def ev(kind: EventKind, actor: str, note: str = "", a: Status | None = None,
+               b: Status | None = None) -> TicketEvent:
+            return TicketEvent(1, 1, kind, actor, AT, a, b, note)
+
+        events = [ev(EventKind.VISIT, "dispatcher:wu", "visit booked: 王师傅 2026-12-03 10:30-12:30; auto-dispatch"),
+                  ev(EventKind.VISIT, "dispatcher:wu", "visit moved: 2026-12-04 08:30-10:30; 客户改时间"),
+                  ev(EventKind.ESCALATION, "system:sla", "first_response 75%: notify"),
+                  ev(EventKind.ASSIGNMENT, "system:sla", "escalation: onsite 100%: reassign"),
+                  ev(EventKind.TRANSITION, "technician:wang", "technician on site", Status.SCHEDULED,
+                     Status.IN_PROGRESS),
+                  ev(EventKind.COMMENT, "agent:li", "客户来电催促")]
+        assert staff_timeline(events) == [
+            StaffLine(AT, "dispatcher", "wu", "visit booked", values=("王师傅 2026-12-03 10:30-12:30",
+                                                                      "reason auto-dispatch")),
+            StaffLine(AT, "dispatcher", "wu", "visit moved", values=("2026-12-04 08:30-10:30",), text="客户改时间"),
+            StaffLine(AT, "system", "", "escalation", values=("deadline first_response", "75%", "escalate notify")),
+            StaffLine(AT, "system", "", "assignment", values=("deadline onsite", "100%", "escalate reassign")),
+            StaffLine(AT, "technician", "wang", "transition", Status.SCHEDULED, Status.IN_PROGRESS),
+            StaffLine(AT, "agent", "li", "comment", text="客户来电催促")]
