@@ -32,6 +32,10 @@ def test_a_customer_reports_a_repair_picks_a_window_moves_it_and_cancels(client:
     assert len(windows) >= 3 and "选择上门时间" in page.text
     booked = client.post(visit_url, data={"window": windows[0], "csrf": csrf_of(page.text)}, follow_redirects=True)
     assert "您的上门预约" in booked.text and "Wang" in booked.text
+    done = re.search(r'<section class="card success" id="booked".*?</section>', booked.text, re.S).group(0)
+    assert "预约成功" in done and "Wang" in done and "福建省漳州市漳浦县府前街18号" in done  # when, who, where
+    assert "漳浦服务网点" in done  # and whom to call (the outlet's line, not the technician's own phone)
+    assert 'id="booked"' not in client.get(visit_url).text  # said once, after booking
     assert booked.text.count('id="visit-window"') == 1
     offered = re.findall(r'name="window" value="([^"]+)"', booked.text)
     assert windows[0] not in offered and set(offered) <= set(windows)  # the booked time is not offered again

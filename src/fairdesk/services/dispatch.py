@@ -20,6 +20,7 @@ from typing import Any
 
 from fairdesk.adapters.regions_data import default_resolver, point_of
 from fairdesk.domain.calendars import DayKind, WorkingCalendar
+from fairdesk.domain.customers import mask_address
 from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.network import Outlet, haversine_km
 from fairdesk.domain.parts import LocationKind, Part, StockLocation, validate_quantity
@@ -45,7 +46,9 @@ from fairdesk.domain.workforce import (
 from fairdesk.services import calendars, evidence, network, sla, surveys
 from fairdesk.services import parts as parts_svc
 from fairdesk.services.access import access_ticket
+from fairdesk.services.channels import display_phone
 from fairdesk.services.clock import Clock
+from fairdesk.services.customers import contacts_visible
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -56,6 +59,7 @@ __all__ = [
     "VisitContext",
     "board",
     "book",
+    "booked_summary",
     "cancel",
     "check_in",
     "check_out",
@@ -759,6 +763,27 @@ def visits_of_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock
     with uow:
         access_ticket(uow, actor, ticket_id)
         return [_visit_dict(uow, v, clock) for v in uow.appointments.for_ticket(ticket_id)]
+
+
+def booked_summary(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock) -> dict[str, Any] | None:
+    """What the one who booked reads once it is done (预约成功): when, who comes, where, and the number to call —
+    the outlet's, since a technician's own phone is not given out. The address is shown in full to the
+    customer and to staff who may see the customer's contact details, masked to others. None: nothing booked."""
+    with uow:
+        ticket = access_ticket(uow, actor, ticket_id)
+        visit = next((v for v in uow.appointments.for_ticket(ticket_id) if v.status in ACTIVE), None)
+        if visit is None:
+            return None
+        customer = uow.customers.get(ticket.brand_id, ticket.customer_id)
+        address = next((a.text for a in customer.addresses if a.id == ticket.address_id), "") if customer else ""
+        if not actor.is_customer and ticket.customer_id not in contacts_visible(uow, actor, [ticket.customer_id]):
+            address = mask_address(address)
+        outlet = uow.outlets.by_ids(ticket.brand_id, [visit.outlet_id]).get(visit.outlet_id)
+        names = uow.technicians.names([visit.technician_id])
+    return {"starts_at": _iso(visit.starts_at, clock), "ends_at": _iso(visit.ends_at, clock),
+            "technician": names.get(visit.technician_id, ("", ""))[1], "address": address,
+            "outlet": outlet.name if outlet else "", "phone": display_phone(outlet.hotline) if outlet and outlet.hotline
+            else ""}
 
 
 def _iso(at: datetime | None, clock: Clock) -> str | None:

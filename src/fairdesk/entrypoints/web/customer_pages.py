@@ -153,8 +153,10 @@ def visit_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         return _error_page(request, exc)
     # Grouped by day on the page; the day as the customer reads it ("12月3日 周四" / "Thu 3 Dec").
     shown = [w | {"day": _day_label(w["starts_at"], request_language(request))} for w in windows[:30]]
+    booked = (dispatch_svc.booked_summary(app.uows(readonly=True), actor, ticket_id, app.clock)
+              if request.query_params.get("booked") and active else None)
     return render(request, "visit.html", ticket=ticket, active=active, windows=shown, visits=visits,
-                  base=_visits_base(actor))
+                  base=_visits_base(actor), booked=booked)
 
 
 _WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -188,7 +190,7 @@ def visit_book(request: Request, actor: PageActor, ticket_id: int, window: Annot
         return _error_page(request, DomainError("input.invalid", "choose one of the windows offered"), 422)
     except DomainError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(f"{_visits_base(actor)}/{ticket_id}/visit", status_code=303)
+    return RedirectResponse(f"{_visits_base(actor)}/{ticket_id}/visit?booked=1", status_code=303)
 
 
 # --- chat, with a person always one button away -----------------------------------------------------------------
