@@ -64,7 +64,7 @@ def test_the_board_marks_who_cannot_take_a_visit_and_why_and_the_server_still_re
         disabled, why, text = by_id[tech]
         assert disabled and why == reason.value, (tech, why)
         assert t(UNFIT_WORDS[reason], "zh-CN") in text  # the reason in the page's language, beside the name
-    assert "Li (ZP-01)" in by_id[f.li][2]
+    assert "Li (漳浦服务网点)" in by_id[f.li][2]  # the outlet by name, not its code
 
     # Disabled in the list is not the only guard: Li posted by hand is refused, and the visit stays Wang's.
     refused = client.post(f"/dispatch/visits/{visit['id']}/reassign", data={

@@ -72,7 +72,7 @@ def _board(request: Request, actor: Any, day: str | None, outlet: str | None,
         return _error_page(request, exc)
     shown = rows if outlet else [r for r in rows if r["visits"]]
     busy = {r["id"] for r in shown}
-    team = [{"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].code} for r in rows
+    team = [{"id": r["id"], "name": r["name"], "outlet": outlets[r["outlet_id"]].name} for r in rows
             if r["outlet_id"] in {x["outlet_id"] for x in shown} or r["id"] in busy]
     # Who can take each booked visit over in its window, by auto-dispatch's rule: those who can first, then
     # the others, each with the reason they cannot (the server refuses them all the same).
