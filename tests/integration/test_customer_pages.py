@@ -104,7 +104,8 @@ def test_a_repair_report_carries_photos_checked_before_anything_is_opened(client
     assert sent.status_code == 303
     ticket_id = int(re.search(r"/my/tickets/(\d+)/visit", sent.headers["location"]).group(1))
     page = client.get(f"/tickets/{ticket_id}")
-    src = re.search(r'<img src="(/tickets/\d+/attachments/\d+)" alt="门.png"', page.text).group(1)
+    src = re.search(r'<img src="(/tickets/\d+/attachments/\d+)" alt="照片 1"', page.text).group(1)
+    assert '<span translate="no">门.png</span>' in page.text  # the file's name as the customer gave it
     photo = client.get(src)
     assert photo.content == PNG and photo.headers["content-type"] == "image/png"
     assert photo.headers["x-content-type-options"] == "nosniff"

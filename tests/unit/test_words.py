@@ -27,7 +27,7 @@ def test_an_evidence_entry_reads_in_words_with_names_for_codes() -> None:
         "parts": [{"location": "VAN-TECHNICIAN", "qty": 4, "sku": "BAT-AA"}], "technician_id": 115}, "zh-CN", names)
     assert what == "预约上门"
     assert details == ("编号：AG-20261202-000007；上门：2026-12-02 10:30–12:30；配件：5号碱性电池 ×4；"
-                       "说明：系统自动派单；经办：调度员")
+                       "备注：系统自动派单；经办：调度员")
     what, details = evidence_line("subscription.started", {
         "plan": "care-plus", "price": "199.00", "payment_method": "alipay", "auto_renew": True,
         "channel": "web", "by": "customer:c"}, "zh-CN", names)
@@ -35,7 +35,7 @@ def test_an_evidence_entry_reads_in_words_with_names_for_codes() -> None:
     assert "care-plus" not in details and "alipay" not in details
     assert evidence_line("brand.something_new", {}, "zh-CN")[0] == "其他记录"
     # A note the system wrote in English for staff is not shown to a Chinese reader; a person's words are.
-    assert "说明" not in evidence_line("ticket.moved", {"note": "visit booking", "to": "scheduled"}, "zh-CN")[1]
+    assert "备注" not in evidence_line("ticket.moved", {"note": "visit booking", "to": "scheduled"}, "zh-CN")[1]
 
 
 def test_a_plan_line_is_said_in_words_from_its_share_of_the_period() -> None:
@@ -67,6 +67,6 @@ def test_a_case_file_reads_in_words() -> None:
     form = dict(map(tuple, rows["form"]))
     assert form["类别"] == "退款" and form["投诉时间"] == "2026-12-02 07:00" and form["被投诉方地址"].endswith("888 号")
     assert rows["deadlines"][0] == ["受理决定期限", "2026-12-04 00:00"] and rows["deadlines"][1] == ["调解期限", "—"]
-    assert rows["deadlines"][-1] == ["已超期", "受理决定期限"]
+    assert rows["deadlines"][-1] == ["超时", "受理决定期限"]
     assert rows["timeline"] == [["2026-12-02 07:00", "经营者", "状态变更 → 已受理", ""]]
     assert rows["chain"][0][:3] == ["1", "2026-12-02 07:00:03", "提交投诉"]

@@ -188,7 +188,8 @@ def customer_timeline(events: list[TicketEvent]) -> list[Line]:
 #: Notes the system writes on a request, by what they say (the staff's history shows them in words).
 _ESCALATION_NOTE = re.compile(r"^(?:escalation: )?(?P<clock>first_response|onsite|resolution) (?P<percent>\d+)%: "
                               r"(?P<action>[a-z_]+)$")
-_SYSTEM_REASONS = {"auto-dispatch": "auto-dispatch", "technician on leave": "technician on leave"}
+_SYSTEM_REASONS = {"auto-dispatch": "auto-dispatch", "technician on leave": "technician on leave",
+                   "request withdrawn": "request withdrawn", "cancelled on the web": "cancelled on the web"}
 
 
 @dataclass(frozen=True)

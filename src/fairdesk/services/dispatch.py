@@ -501,16 +501,17 @@ _REFUSED = {Unfit.CERTIFICATE_EXPIRED: " (expired)", Unfit.CERTIFICATE_NOT_YET_V
 def _refusal(why: Unfit | None, ctx: VisitContext, starts_at: datetime | None, clock: Clock) -> DomainError:
     """The error for a dispatcher's choice the rule refuses, saying why."""
     note = _REFUSED.get(why, "") if why is not None else ""
+    unfit = why.value if why is not None else None  # the pages say the reason in words (field_pages.UNFIT_WORDS)
     if why is Unfit.INACTIVE:
-        return Conflict("dispatch.technician_inactive", "that technician is no longer active")
+        return Conflict("dispatch.technician_inactive", "that technician is no longer active", unfit=unfit)
     if why in NOT_CERTIFIED:
         day = _local_day(starts_at or clock.now(), clock)
         return InvalidInput("dispatch.not_certified", f"the technician holds no certificate for "
-                            f"{ctx.product_line} valid on {day}{note}", field="technician_id")
+                            f"{ctx.product_line} valid on {day}{note}", field="technician_id", unfit=unfit)
     if why is Unfit.OUTLET_CLOSED:
-        return Conflict("dispatch.technician_busy", "the technician's outlet is closed then")
+        return Conflict("dispatch.technician_busy", "the technician's outlet is closed then", unfit=unfit)
     return Conflict("dispatch.technician_busy", "the technician is not free then"
-                    + (note or " (shift, leave, another visit or their daily limit)"))
+                    + (note or " (shift, leave, another visit or their daily limit)"), unfit=unfit)
 
 
 def _claim(uow: UnitOfWork, actor: Actor, ctx: VisitContext, candidates: list[Candidate], reason: str,

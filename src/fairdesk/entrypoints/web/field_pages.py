@@ -16,7 +16,7 @@ from fairdesk.domain.people import Role
 from fairdesk.domain.workforce import Unfit
 from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
-from fairdesk.i18n import N_, problem_title
+from fairdesk.i18n import N_, problem_title, t
 from fairdesk.services import dispatch as dispatch_svc
 
 __all__ = ["router"]
@@ -105,6 +105,9 @@ def reassign(request: Request, actor: PageActor, visit_id: int, technician_id: A
                                 technician_id=technician_id, reason=reason)
     except DomainError as exc:  # the reason beside the visit, on the board (htmx swaps only a 2xx answer)
         message = next(iter(field_error(request, exc).values()))
+        unfit = exc.context.get("unfit")
+        if unfit in {u.value for u in UNFIT_WORDS}:  # the precise reason, as the list says it
+            message = t(UNFIT_WORDS[Unfit(unfit)], request_language(request))
         return _board(request, actor, day or None, outlet or None, errors={visit_id: message},
                       status_code=200 if request.headers.get("HX-Request") else domain_status(exc))
     return RedirectResponse(f"/dispatch?day={quote(day)}&outlet={quote(outlet)}", status_code=303)

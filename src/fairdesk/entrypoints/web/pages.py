@@ -20,7 +20,7 @@ from fairdesk.i18n import LANGUAGES, problem_title, t
 from fairdesk.services import identity
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.channels import official_hotline
-from fairdesk.words import plan_line, value_word
+from fairdesk.words import plan_line, value_word, who
 
 __all__ = ["router"]
 
@@ -74,6 +74,7 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
         "lang": lang, "languages": LANGUAGES, "_": lambda s: t(s, lang), "csrf": _csrf(request),
         "word": lambda prefix, value: value_word(prefix, value, lang),
         "line_words": lambda line: plan_line(line, lang),
+        "who": lambda by: who(by, lang),
         "user": user, "tz": _app(request).clock.tz, "hotline": hotline, **ctx,
     }, status_code=status_code)
 
