@@ -308,14 +308,15 @@ def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, serv
     clicks += 1
     page.locator("#windows button").first.click()
     clicks += 1
-    page.wait_for_selector("#visit-window")
+    page.wait_for_load_state()
+    assert page.locator("#visit-window").count() == 1, page.locator("main").inner_text()[:500]
     assert "您的上门预约" in page.locator("#visit").inner_text() and clicks == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "customer-visit-375")
     page.get_by_role("link", name=re.compile(r"AG-\d{8}-\d{6}")).first.click()  # the request: photo, deadlines
     img = page.locator("#photos img")
     img.wait_for()
-    assert img.get_attribute("alt") == "fault.png" and img.evaluate("i => i.complete && i.naturalWidth") == 120
+    assert img.get_attribute("alt") == "照片 1" and img.evaluate("i => i.complete && i.naturalWidth") == 120
     assert "工作小时" in page.locator("#resolution-due").inner_text()  # the deadline, counting down
     assert page.locator("#progress li[aria-current=step]").inner_text() == "已派单"
     assert "400-888-6666" in page.locator("#hotline").inner_text()

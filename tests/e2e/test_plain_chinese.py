@@ -122,12 +122,20 @@ def test_the_reader_finds_english_codes_and_snake_case_and_spares_what_is_meant(
     assert foreign_words(" ".join(reader.parts)) == ["Save"]
 
 
+_SIGNED_IN: dict[str, httpx.Cookies] = {}
+
+
 def _login(client: httpx.Client, username: str, password: str) -> None:
+    """Signed in once per role for the whole module (logins are rate-limited, as they should be)."""
+    if username in _SIGNED_IN:
+        client.cookies = _SIGNED_IN[username]
+        return
     page = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf, "no form token on the login page"
     r = client.post("/login", data={"username": username, "password": password, "csrf": csrf.group(1)})
     assert r.status_code == 303 and "/login" not in r.headers["location"], f"{username} could not log in"
+    _SIGNED_IN[username] = client.cookies
 
 
 def _pdf_text(content: bytes) -> str:

@@ -302,3 +302,26 @@ def test_stock_movements_refuse_what_is_not_there(wired: App, f: Field) -> None:
                        "name": "3050 电子锁总成", "on_hand": 1, "reserved": 0, "available": 1, "reorder_point": 2,
                        "order": 5}]
     assert parts.verify(wired.uows(readonly=True), f.manager)["ok"]
+
+
+def test_a_visit_finished_early_keeps_its_window_so_every_window_offered_can_be_booked(wired: App, f: Field,
+                                                                                      seed: Seed) -> None:
+    """The slot table keeps a finished visit's window; the offer must agree, or a customer picks a window that
+    booking then refuses (found by the browser journeys: 该工程师在此时段不可用 on an offered window)."""
+    v = dispatch.book(dispatch.Booking(f.dispatcher, f.ticket, at(24, 13), at(24, 15)), wired.uows, wired.clock)
+    wang = Actor(f.manager.brand_id, Role.TECHNICIAN, user_id=f.wang, label="user:wang")
+    wired.clock.at = at(24, 11)  # he comes two hours early, and is done by 11:30 — the window is still ahead
+    dispatch.check_in(wang, v["id"], wired.uows(), wired.clock)
+    wired.clock.advance(minutes=30)
+    dispatch.check_out(dispatch.CheckOut(wang, v["id"], "检查后恢复正常"), wired.uows(), wired.clock)
+    with wired.uows(readonly=True) as uow:
+        address_id = uow.customers.get(seed.brand_a, seed.alice).addresses[0].id
+    second, _ = tickets.open_ticket(tickets.OpenTicket(
+        f.dispatcher, seed.alice, Channel.HOTLINE, Category.REPAIR, "又打不开了", unit_id=seed.alice_unit,
+        address_id=address_id), wired.uows, wired.clock)
+    offered = dispatch.windows(wired.uows(readonly=True), f.dispatcher, second.id, wired.clock)
+    assert offered and not [w for w in offered if at(24, 13).isoformat() <= w["starts_at"] < at(24, 15).isoformat()]
+    first = offered[0]
+    booked = dispatch.book(dispatch.Booking(f.dispatcher, second.id, datetime.fromisoformat(first["starts_at"]),
+                                            datetime.fromisoformat(first["ends_at"])), wired.uows, wired.clock)
+    assert booked["status"] == "booked"

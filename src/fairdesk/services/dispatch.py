@@ -176,8 +176,9 @@ def _schedules(uow: UnitOfWork, brand_id: int, techs: Sequence[Technician], firs
         if a.id == exclude_visit:
             continue
         loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
-        if a.status in ACTIVE:
-            busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
+        # A visit finished early keeps its window, as the slot table does: offering the rest of it would offer
+        # a time no booking can take.
+        busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
     # Their outlets: a starting point for those with no home base, and the hours and closure days no visit may
     # fall outside of.
     outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs})

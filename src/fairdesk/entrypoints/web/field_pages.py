@@ -157,7 +157,8 @@ def check_out(request: Request, actor: PageActor, visit_id: int, work_done: Anno
             if qty and not qty.strip().isdigit():
                 raise InvalidInput("part.quantity", f"{spec!r}: a part is SKU or SKU×2", field="parts")
             used.append(dispatch_svc.PartRequest(sku.strip(), int(qty) if qty else 1))
-        note = f"{work_done.strip()}\n客户签收 / signed off by: {signed_by.strip()}"
+        signed = t("Signed off by the customer", request_language(request))
+        note = f"{work_done.strip()}\n{signed}：{signed_by.strip()}"
         dispatch_svc.check_out(dispatch_svc.CheckOut(actor, visit_id, note, tuple(used), outcome), app.uows(),
                                app.clock, public_url=app.settings.public_url)
     except DomainError as exc:
