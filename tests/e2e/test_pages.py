@@ -320,6 +320,7 @@ def test_a_customer_reports_a_repair_and_books_a_window_on_a_phone(browser, serv
     assert "工作小时" in page.locator("#resolution-due").inner_text()  # the deadline, counting down
     assert page.locator("#progress li[aria-current=step]").inner_text() == "已派单"
     assert "400-888-6666" in page.locator("#hotline").inner_text()
+    assert "400-888-6666" in page.locator("#visit-phone").inner_text()  # whom to call about the visit
     shot(page, "customer-request-375")
     # Withdrawing asks first and says the booked visit goes with it; going back changes nothing.
     page.get_by_role("link", name="取消报修").click()

@@ -70,7 +70,7 @@ class TestTheStaffPanel:
                              wired.uows(), wired.clock)
         client.cookies.clear()
         login(client, "disp", "disp-password-123")
-        assert "+8613800138000" in field_of(panel_of(client.get(f"/tickets/{f.ticket}").text), "phone")
+        assert "138 0013 8000" in field_of(panel_of(client.get(f"/tickets/{f.ticket}").text), "phone")
 
     def test_the_warranty_is_judged_on_the_shanghai_day(self, client: TestClient, seed: Seed, wired: App,
                                                        clock: FrozenClock) -> None:

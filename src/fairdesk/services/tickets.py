@@ -34,6 +34,7 @@ from fairdesk.services.access import (
     access_unit,
     require_role,
 )
+from fairdesk.services.channels import display_phone
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -246,7 +247,8 @@ def staff_panel(uows: UowFactory, actor: Actor, ticket_id: int, clock: Clock, re
         if customer is None:
             raise NotFound("customer.not_found", f"no customer {ticket.customer_id}")
         full = customer.id in customers.contacts_visible(uow, actor, [customer.id])
-        panel = StaffPanel(customer.name, tuple(p.e164 if full else mask_phone(p.e164) for p in customer.phones),
+        panel = StaffPanel(customer.name, tuple(display_phone(p.e164) if full else mask_phone(p.e164)
+                                                 for p in customer.phones),
                            masked=not full)
         unit = uow.units.get(actor.brand_id, ticket.unit_id) if ticket.unit_id is not None else None
         if unit is not None:

@@ -398,7 +398,7 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         if actor.role in ticket_svc.PANEL_ROLES else None
     from fairdesk.domain.tickets import customer_actions, customer_timeline, progress, staff_timeline
 
-    steps, reached, visit, timeline = [], None, None, None
+    steps, reached, visit, timeline, contact = [], None, None, None, None
     if actor.is_customer:
         timeline = customer_timeline(list(events))
         from fairdesk.services import dispatch as dispatch_svc
@@ -406,9 +406,10 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
         steps, reached = progress(ticket.status)
         visits = dispatch_svc.visits_of_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
         visit = next((v for v in reversed(visits) if v["status"] in ("booked", "on_site", "completed")), None)
+        contact = dispatch_svc.booked_summary(app.uows(readonly=True), actor, ticket_id, app.clock)
     return render(request, "ticket.html", ticket=ticket, events=staff_timeline(list(events)), clocks=clocks,
                   shown=shown,
-                  steps=steps, reached=reached, visit=visit, timeline=timeline,
+                  steps=steps, reached=reached, visit=visit, timeline=timeline, contact=contact,
                   allowed=sorted(ticket.allowed_next(actor)), can_comment=not actor.read_only, attachments=photos,
                   actions=customer_actions(ticket.status) if actor.is_customer else [],
                   survey=survey, panel=panel,
