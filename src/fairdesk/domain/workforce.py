@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -294,12 +294,6 @@ class Candidate:
 
     def rank_key(self) -> tuple[float, datetime, int]:
         return (self.cost, self.starts_at, self.technician_id)
-
-
-def free_in(slots: Sequence[datetime], busy: set[datetime], leave: Iterable[Leave], start: datetime,
-            end: datetime) -> bool:
-    """No slot of the span is taken and no leave overlaps it."""
-    return not any(s in busy for s in slots) and not any(lv.overlaps(start, end) for lv in leave)
 
 
 def outlet_open(week: WorkPattern | None, closed: Iterable[date], day: date, kind: DayKind, tz: ZoneInfo,
