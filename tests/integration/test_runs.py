@@ -116,7 +116,7 @@ def test_an_export_writes_the_brands_requests_as_csv_without_contact_details(
     data, name, media_type = run_svc.output(wired.uows, auditor, run_id)
     assert data.startswith(b"\xef\xbb\xbf") and name.endswith(".csv") and media_type.startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert sorted(r["事由"] for r in rows) == [f"导出测试 {i}" for i in range(5)]  # headers in words
+    assert sorted(r["主题"] for r in rows) == [f"导出测试 {i}" for i in range(5)]  # headers in words
     assert all(r["服务单号"].startswith("AG-") and r["状态"] == "新建" for r in rows)  # values in words
     assert not re.search(r"[a-z]+_[a-z]+|T\d\d:\d\d:\d\d", data.decode("utf-8-sig"))  # no codes, no ISO times
     assert "13800138000" not in data.decode("utf-8-sig") and "漳浦县" not in data.decode("utf-8-sig")
