@@ -254,6 +254,7 @@ CALENDAR_PROBLEMS: dict[str, str] = {
 #: Words a page looks up by a value the code holds (a status, a role, a step, a kind), so no literal ``_()``
 #: names them: listed here so that extraction keeps them in the catalogs.
 VALUE_WORDS = (
+    N_("reason no agreement within the mediation period"),
     N_("reason request withdrawn"),
     N_("reason cancelled on the web"),
     N_("rank customer_value"),

@@ -65,12 +65,6 @@ EVIDENCE_KINDS: dict[str, str] = {
 #: An entry of a kind the table above does not name.
 ANOTHER_RECORD = N_("Another record")
 
-#: Notes the system writes, said in words (notes people write are shown as they wrote them).
-SYSTEM_NOTES: dict[str, str] = {
-    "auto-dispatch": N_("assigned automatically"),
-    "no agreement within the mediation period": N_("no agreement within the mediation period"),
-}
-
 _LATIN_ONLY = re.compile(r"^[\x00-\x7f]*$")
 
 
@@ -96,8 +90,8 @@ def _note(note: Any, lang: str) -> str:
     text = str(note or "").strip()
     if not text:
         return ""
-    if text in SYSTEM_NOTES:
-        return t(SYSTEM_NOTES[text], lang)
+    if (said := value_word("reason", text, lang)) != text:  # a reason the system wrote, in the catalogs
+        return said
     # a note the system wrote in English for staff is not the reader's business; a person's words are
     return text if lang != "zh-CN" or not _LATIN_ONLY.match(text) else ""
 

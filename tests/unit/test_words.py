@@ -36,6 +36,9 @@ def test_an_evidence_entry_reads_in_words_with_names_for_codes() -> None:
     assert evidence_line("brand.something_new", {}, "zh-CN")[0] == "其他记录"
     # A note the system wrote in English for staff is not shown to a Chinese reader; a person's words are.
     assert "备注" not in evidence_line("ticket.moved", {"note": "visit booking", "to": "scheduled"}, "zh-CN")[1]
+    # A reason the system wrote is said from the same words the staff's history uses ("reason …" in the catalogs).
+    assert "调解期内未达成一致" in evidence_line("complaint.overdue", {
+        "note": "no agreement within the mediation period"}, "zh-CN")[1]
 
 
 def test_a_plan_line_is_said_in_words_from_its_share_of_the_period() -> None:

@@ -188,8 +188,8 @@ def customer_timeline(events: list[TicketEvent]) -> list[Line]:
 #: Notes the system writes on a request, by what they say (the staff's history shows them in words).
 _ESCALATION_NOTE = re.compile(r"^(?:escalation: )?(?P<clock>first_response|onsite|resolution) (?P<percent>\d+)%: "
                               r"(?P<action>[a-z_]+)$")
-_SYSTEM_REASONS = {"auto-dispatch": "auto-dispatch", "technician on leave": "technician on leave",
-                   "request withdrawn": "request withdrawn", "cancelled on the web": "cancelled on the web"}
+#: Reasons the system writes on a visit's note (the pages say them in words: "reason <it>" in the catalogs).
+SYSTEM_REASONS = frozenset({"auto-dispatch", "technician on leave", "request withdrawn", "cancelled on the web"})
 
 
 @dataclass(frozen=True)
@@ -219,9 +219,9 @@ def staff_timeline(events: list[TicketEvent]) -> list[StaffLine]:
         what, values, text = e.kind.value, (), note
         if m := _VISIT_NOTE.match(note):
             reason = note[m.end():].lstrip("; ").strip()
-            what, values, text = "visit " + m["action"], (m["what"].strip(),), _SYSTEM_REASONS.get(reason, reason)
-            if text in _SYSTEM_REASONS:
-                values, text = (*values, "reason " + text), ""
+            what, values, text = "visit " + m["action"], (m["what"].strip(),), reason
+            if reason in SYSTEM_REASONS:
+                values, text = (*values, "reason " + reason), ""
         elif m := _ESCALATION_NOTE.match(note):
             values, text = ("deadline " + m["clock"], m["percent"] + "%", "escalate " + m["action"]), ""
         elif _MACHINE_NOTE.match(note):
