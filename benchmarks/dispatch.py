@@ -135,12 +135,12 @@ def seed_network(url: str, technicians: int, tickets: int, rnd: random.Random) -
                            "outlet_id": techs[tech - 1]["outlet_id"], "starts_at": start,
                            "ends_at": start + timedelta(hours=2), "status": "booked", "score": "{}",
                            "booked_by": "bench", "created_at": NOW, "updated_at": NOW})
-            slots += [{"technician_id": tech, "slot_at": start + timedelta(minutes=30 * k), "appointment_id": v + 1}
+            slots += [{"technician_id": tech, "slot_at": start + timedelta(minutes=30 * k), "visit_id": v + 1}
                       for k in range(4)]
-        _ins(c, t.appointments, visits)
+        _ins(c, t.visits, visits)
         _ins(c, t.technician_slots, slots)
         if engine.dialect.name == "postgresql":
-            for name in ("outlets", "users", "tickets", "appointments", "customer_addresses", "units"):
+            for name in ("outlets", "users", "tickets", "visits", "customer_addresses", "units"):
                 c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - our names
                                   f"(SELECT max(id) FROM {name}))"))
             c.execute(sa.text("ANALYZE"))

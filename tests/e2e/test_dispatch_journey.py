@@ -41,7 +41,7 @@ def test_a_dispatcher_schedules_from_the_queue_and_sees_why_a_reassignment_is_re
     option = form.locator("option:not([disabled])").first
     technician_id = int(option.get_attribute("value"))
     with sqlite3.connect(demo_dir / "fairdesk-demo.db") as db:
-        brand_id, starts, ends = db.execute("SELECT brand_id, starts_at, ends_at FROM appointments WHERE id = ?",
+        brand_id, starts, ends = db.execute("SELECT brand_id, starts_at, ends_at FROM visits WHERE id = ?",
                                             (visit_id,)).fetchone()
         db.execute("INSERT INTO technician_leave (brand_id, technician_id, starts_at, ends_at, reason) "
                    "VALUES (?, ?, ?, ?, ?)", (brand_id, technician_id, starts, ends, "临时请假"))

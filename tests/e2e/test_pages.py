@@ -191,7 +191,7 @@ def _visit(demo_dir, index: int) -> tuple[str, int]:  # type: ignore[no-untyped-
     from zoneinfo import ZoneInfo
 
     with sqlite3.connect(demo_dir / "fairdesk-demo.db") as db:
-        starts, visit_id = db.execute("SELECT starts_at, id FROM appointments ORDER BY id LIMIT 1 OFFSET ?",
+        starts, visit_id = db.execute("SELECT starts_at, id FROM visits ORDER BY id LIMIT 1 OFFSET ?",
                                       (index,)).fetchone()
     at = datetime.fromisoformat(str(starts)).replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     return at.date().isoformat(), visit_id

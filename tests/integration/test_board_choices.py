@@ -11,8 +11,8 @@ from datetime import date, datetime
 from fastapi.testclient import TestClient
 
 from fairdesk.bootstrap import App
+from fairdesk.domain.dispatch import Unfit
 from fairdesk.domain.people import Role
-from fairdesk.domain.workforce import Unfit
 from fairdesk.entrypoints.web.field_pages import UNFIT_WORDS
 from fairdesk.i18n import t
 from fairdesk.services import dispatch, identity, workforce

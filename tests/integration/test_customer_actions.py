@@ -85,9 +85,9 @@ def test_withdrawing_a_request_asks_first_and_then_frees_the_booked_visit(client
                                                                    "note": "已经自己修好了"})
     assert done.status_code == 200 and _status(client, seed, ticket_id) == "cancelled"
     with wired.engine.connect() as conn:
-        status = conn.execute(sa.select(t.appointments.c.status).where(t.appointments.c.id == visit_id)).scalar_one()
+        status = conn.execute(sa.select(t.visits.c.status).where(t.visits.c.id == visit_id)).scalar_one()
         slots = conn.execute(sa.select(sa.func.count()).select_from(t.technician_slots).where(
-            t.technician_slots.c.appointment_id == visit_id)).scalar_one()
+            t.technician_slots.c.visit_id == visit_id)).scalar_one()
     assert status == "cancelled" and slots == 0  # the technician's time is free again
     events = client.get(f"/api/v1/tickets/{ticket_id}/events", headers=seed.auth("agent_a")).json()
     assert events[-1]["to_status"] == "cancelled" and events[-1]["note"] == "已经自己修好了"

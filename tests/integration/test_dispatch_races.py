@@ -69,7 +69,7 @@ def test_one_window_of_one_technician_is_booked_once(wired: App, seed: Seed, db_
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
         slots = conn.execute(sa.select(sa.func.count()).select_from(t.technician_slots)).scalar_one()
-        booked = conn.execute(sa.select(sa.func.count()).select_from(t.appointments)).scalar_one()
+        booked = conn.execute(sa.select(sa.func.count()).select_from(t.visits)).scalar_one()
     engine.dispose()
     assert (slots, booked) == (4, 1)  # one two-hour visit, four half-hour slots, no leftovers of the losers
 

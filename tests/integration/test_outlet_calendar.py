@@ -72,8 +72,8 @@ def test_a_leave_over_a_booked_visit_lists_it_for_rebooking_and_tells_the_custom
     with wired.engine.connect() as conn:
         sms = conn.execute(sa.select(t.outbox.c.recipient, t.outbox.c.body).where(
             t.outbox.c.kind == "visit_rebooking")).all()
-        status = conn.execute(sa.select(t.appointments.c.status).where(
-            t.appointments.c.id == visit["id"])).scalar_one()
+        status = conn.execute(sa.select(t.visits.c.status).where(
+            t.visits.c.id == visit["id"])).scalar_one()
     assert [s.recipient for s in sms] == ["+8613800138000"] and "2026-11-25 09:00-11:00" in sms[0].body
     assert status == "booked"  # not cancelled behind anyone's back: the dispatcher rebooks it
     board = dispatch.board(wired.uows(readonly=True), f.dispatcher, date(2026, 11, 25), wired.clock)

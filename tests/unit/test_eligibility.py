@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from fairdesk.domain.workforce import Certification, DayKind, Leave, Technician, Unfit, WorkPattern, slots_of, unfit
+from fairdesk.domain.dispatch import Unfit, unfit
+from fairdesk.domain.workforce import Certification, DayKind, Leave, Technician, WorkPattern, slots_of
 from tests.fakes import SHANGHAI
 
 WEDNESDAY = date(2026, 11, 25)

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fairdesk.domain.dispatch import Candidate
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.parts import MovementKind, derive, effects, validate_quantity
 from fairdesk.domain.tickets import Priority
 from fairdesk.domain.workforce import (
-    Candidate,
     Certification,
     DayKind,
     WorkPattern,

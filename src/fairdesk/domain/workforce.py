@@ -1,5 +1,5 @@
-"""Technicians: where they work, what they are certified for and until when, when they work; the visit
-windows a customer can choose from, and the published score that ranks technicians for a visit.
+"""Technicians: where they work, what they are certified for and until when, when they work, their leave; the
+visit windows their shifts offer. Who may take a visit and how they are ranked is ``domain/dispatch.py``.
 
 Time is cut into 30-minute slots. A visit window is a run of whole slots inside one of the technician's
 shifts; a booked visit holds each of its slots in a table with a unique key (technician, slot), so two
@@ -10,35 +10,24 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from fairdesk.domain.calendars import DayKind
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.sla import Shift, parse_shifts
-from fairdesk.domain.tickets import Priority
 
 __all__ = [
     "DEFAULT_WINDOW_MIN",
     "SLOT_MIN",
-    "WEIGHTS",
-    "Candidate",
     "Certification",
     "DayKind",
     "Leave",
     "Technician",
-    "Unfit",
-    "Weights",
     "WorkPattern",
-    "outlet_open",
     "parse_weekdays",
     "slots_of",
-    "unfit",
-    "unfit_in_window",
-    "unfit_on_day",
 ]
 
 SLOT_MIN = 30
@@ -231,139 +220,3 @@ class Leave:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.starts_at < end and start < self.ends_at
-
-
-# --- ranking ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Weights:
-    """The published dispatch score: a cost, lowest first. Nothing about the customer's spending or plan is
-    in it; the same request from any customer ranks technicians the same way."""
-
-    per_km: float = 1.0  # travel, from the technician's home base (else their outlet) to the customer's division
-    unknown_distance_km: float = 30.0  # counted when either end has no coordinates
-    per_visit: float = 15.0  # each visit the technician already has that day (spreads the load)
-    per_hour_wait: float = 1.0  # how long the customer waits for the window, times the priority's factor
-    late: float = 200.0  # the window ends after the on-site SLA deadline …
-    per_hour_late: float = 20.0  # … plus this per hour late
-    preferred: float = 40.0  # taken off when the customer asked for this technician
-    priority_factor: dict[str, float] = field(default_factory=lambda: {
-        Priority.LOW.value: 0.5, Priority.NORMAL.value: 1.0, Priority.HIGH.value: 2.0, Priority.URGENT.value: 4.0})
-
-    def as_dict(self) -> dict[str, object]:
-        return {"per_km": self.per_km, "unknown_distance_km": self.unknown_distance_km, "per_visit": self.per_visit,
-                "per_hour_wait": self.per_hour_wait, "late": self.late, "per_hour_late": self.per_hour_late,
-                "preferred": self.preferred, "priority_factor": dict(self.priority_factor)}
-
-
-WEIGHTS = Weights()
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One technician in one window, with the cost that ranks them and each term of it."""
-
-    technician_id: int
-    outlet_id: int
-    starts_at: datetime
-    ends_at: datetime
-    distance_km: float | None
-    load: int
-    preferred: bool
-    cost: float
-    terms: dict[str, float]
-
-    @classmethod
-    def score(cls, technician_id: int, outlet_id: int, window: tuple[datetime, datetime], *,
-              distance_km: float | None, load: int, preferred: bool, priority: Priority, now: datetime,
-              due_at: datetime | None, weights: Weights = WEIGHTS) -> Candidate:
-        start, end = window
-        terms = {
-            "travel": weights.per_km * (weights.unknown_distance_km if distance_km is None else distance_km),
-            "load": weights.per_visit * load,
-            "wait": weights.per_hour_wait * weights.priority_factor[priority.value]
-            * max(0.0, (start - now).total_seconds() / 3600),
-        }
-        if due_at is not None and end > due_at:
-            terms["late"] = weights.late + weights.per_hour_late * (end - due_at).total_seconds() / 3600
-        if preferred:
-            terms["preferred"] = -weights.preferred
-        return cls(technician_id, outlet_id, start, end, distance_km, load, preferred,
-                   round(sum(terms.values()), 3), {k: round(v, 3) for k, v in terms.items()})
-
-    def rank_key(self) -> tuple[float, datetime, int]:
-        return (self.cost, self.starts_at, self.technician_id)
-
-
-def outlet_open(week: WorkPattern | None, closed: Iterable[date], day: date, kind: DayKind, tz: ZoneInfo,
-                start: datetime, end: datetime) -> bool:
-    """A window the outlet can keep: not on one of its closure days, and inside its opening hours when it keeps
-    any (a technician works for an outlet; no visit is promised when the outlet is shut)."""
-    if day in closed:
-        return False
-    return week is None or week.covers(day, kind, tz, start, end)
-
-
-# --- who can take a visit --------------------------------------------------------------------------------
-
-
-class Unfit(StrEnum):
-    """Why a technician cannot take a visit. The technician is checked first, then the day, then the window;
-    the first check that fails is the reason given (an inactive technician is "inactive", whatever else)."""
-
-    INACTIVE = "inactive"
-    NO_CERTIFICATE = "no_certificate"  # none for the unit's product line
-    CERTIFICATE_EXPIRED = "certificate_expired"  # one for the line, ended before the visit's day
-    CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"  # one for the line, starting after it
-    NOT_WORKING = "not_working"  # not a working day for them, or the window is outside their shifts
-    ON_LEAVE = "on_leave"
-    BUSY = "busy"  # another visit holds part of the window, or their day is full (daily limit)
-    OUTLET_CLOSED = "outlet_closed"  # their outlet is closed that day, or outside its hours then
-
-
-def unfit_on_day(tech: Technician, certificates: Iterable[Certification], product_line: str, day: date,
-                 kind: DayKind, load: int) -> Unfit | None:
-    """Why the technician can take no visit to a unit of the product line on the day (``load``: the visits
-    they already have that day); None when some window of the day may still fit."""
-    if not tech.active:
-        return Unfit.INACTIVE
-    held = [c for c in certificates if c.product_line == product_line]
-    if not held:
-        return Unfit.NO_CERTIFICATE
-    if not any(c.valid_on(day) for c in held):
-        return Unfit.CERTIFICATE_EXPIRED if any(c.valid_to < day for c in held) else Unfit.CERTIFICATE_NOT_YET_VALID
-    if not tech.pattern.works_on(day, kind):
-        return Unfit.NOT_WORKING
-    if load >= tech.max_visits_per_day:
-        return Unfit.BUSY
-    return None
-
-
-def unfit_in_window(tech: Technician, day: date, kind: DayKind, tz: ZoneInfo, start: datetime, end: datetime, *,
-                    taken: Collection[datetime], leave: Iterable[Leave], outlet_week: WorkPattern | None,
-                    outlet_closed: Collection[date]) -> Unfit | None:
-    """Why the technician cannot take a visit in this window of the day (``taken``: the slots other visits of
-    theirs hold; their outlet's week and closure days); None when they can."""
-    if not tech.pattern.covers(day, kind, tz, start, end):
-        return Unfit.NOT_WORKING
-    if any(lv.overlaps(start, end) for lv in leave):
-        return Unfit.ON_LEAVE
-    if any(s in taken for s in slots_of(start, end)):
-        return Unfit.BUSY
-    if not outlet_open(outlet_week, outlet_closed, day, kind, tz, start, end):
-        return Unfit.OUTLET_CLOSED
-    return None
-
-
-def unfit(tech: Technician, certificates: Iterable[Certification], product_line: str, day: date, kind: DayKind,
-          tz: ZoneInfo, start: datetime, end: datetime, *, load: int, taken: Collection[datetime],
-          leave: Iterable[Leave], outlet_week: WorkPattern | None, outlet_closed: Collection[date]) -> Unfit | None:
-    """Why the technician cannot take a visit to a unit of the product line in the window; None when they can.
-    Auto-dispatch ranks only those with None; the board gives the reason beside each one it cannot offer."""
-    return unfit_on_day(tech, certificates, product_line, day, kind, load) or unfit_in_window(
-        tech, day, kind, tz, start, end, taken=taken, leave=leave, outlet_week=outlet_week,
-        outlet_closed=outlet_closed)
-
-
-DayKindOf = Callable[[date], DayKind]

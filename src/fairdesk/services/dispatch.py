@@ -1,11 +1,9 @@
-"""Dispatch: the windows a customer can choose from, the ranked technicians for a visit, booking in one call
-(technician, slots and parts together, or nothing), and the visit's life: reschedule, cancel, no-show,
+"""Dispatch's use cases: the windows a customer can choose from, the ranked technicians for a visit, booking in
+one call (technician, slots and parts together, or nothing), and the visit's life: reschedule, cancel, no-show,
 check-in, check-out with the work done and the parts fitted; and the dispatcher's board of each day.
 
-Eligible for a visit = works at an active outlet covering the ticket's division ∧ holds a certificate for
-the unit's product line valid on the visit's day ∧ works then (shifts, weekdays, statutory holidays), is not
-on leave, has no visit in the window, and is under their daily limit. The eligible are ranked by the
-published score in ``domain/workforce.py`` (``Weights``), lowest cost first.
+Who is eligible and how they rank is ``domain/dispatch.py``; this module reads what the rule needs, calls it,
+and writes what it decided.
 """
 
 from __future__ import annotations
@@ -19,30 +17,25 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fairdesk.adapters.regions_data import default_resolver, point_of
-from fairdesk.domain.calendars import DayKind, WorkingCalendar
 from fairdesk.domain.customers import mask_address
+from fairdesk.domain.dispatch import (
+    LOADED,
+    Candidate,
+    Job,
+    Schedules,
+    Unfit,
+    Visit,
+    VisitMove,
+    VisitStatus,
+    rank,
+    unfit_on_day,
+)
 from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from fairdesk.domain.network import Outlet, haversine_km
 from fairdesk.domain.parts import LocationKind, Part, StockLocation, validate_quantity
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Status, Ticket
-from fairdesk.domain.workforce import (
-    DEFAULT_WINDOW_MIN,
-    SLOT_MIN,
-    WEIGHTS,
-    Candidate,
-    Certification,
-    Leave,
-    Technician,
-    Unfit,
-    WorkPattern,
-    slots_of,
-    unfit,
-    unfit_in_window,
-    unfit_on_day,
-    validate_window,
-)
+from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN, SLOT_MIN, Technician, validate_window
 from fairdesk.services import calendars, evidence, network, sla, surveys
 from fairdesk.services import parts as parts_svc
 from fairdesk.services.access import access_ticket
@@ -75,12 +68,6 @@ __all__ = [
 DISPATCH_ROLES = (Role.MANAGER, Role.DISPATCHER)
 BOOKING_ROLES = (Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.CUSTOMER)
 MAX_DAYS = 14
-#: The earliest a window may start: a technician needs time to get there.
-LEAD = timedelta(minutes=60)
-CHECK_IN_EARLY = timedelta(hours=2)
-ACTIVE = ("booked", "on_site")
-#: Loads count visits that still take the technician's time that day.
-LOADED = ("booked", "on_site", "completed")
 
 
 @dataclass(frozen=True)
@@ -110,8 +97,8 @@ def _context(uow: UnitOfWork, actor: Actor, ticket_id: int, *, for_update: bool 
     if ticket.unit_id is None:
         raise InvalidInput("dispatch.no_unit", "name the unit to repair on the request first (its product line "
                            "decides who is certified)")
-    facts = uow.appointments.visit_facts(ticket.id)
-    if ticket.address_id is None or facts.address_id is None:
+    facts = uow.visits.visit_facts(ticket.id)
+    if ticket.address_id is None or facts is None or facts.address_id is None or facts.text is None:
         raise InvalidInput("dispatch.no_address", "the request has no visit address")
     resolver = default_resolver()
     adcode = facts.adcode
@@ -131,72 +118,27 @@ def _local_day(at: datetime, clock: Clock) -> date:
     return at.astimezone(clock.tz).date()
 
 
-@dataclass
-class _Schedules:
-    """What the eligibility rule needs to know of some technicians over some days, read once: the slots their
-    visits hold and how many visits they have each day, their leave, their outlets' hours and closure days."""
-
-    clock: Clock
-    working: WorkingCalendar
-    busy: dict[int, set[datetime]]
-    loads: Counter[tuple[int, date]]
-    leave: dict[int, list[Leave]]
-    outlets: dict[int, Outlet]
-    weeks: dict[int, WorkPattern | None]
-    closed: dict[int, set[date]]
-
-    def unfit_in_window(self, tech: Technician, day: date, kind: DayKind, start: datetime, end: datetime
-                        ) -> Unfit | None:
-        return unfit_in_window(tech, day, kind, self.clock.tz, start, end,
-                               taken=self.busy.get(tech.user_id, set()), leave=self.leave.get(tech.user_id, []),
-                               outlet_week=self.weeks.get(tech.outlet_id),
-                               outlet_closed=self.closed.get(tech.outlet_id, set()))
-
-    def unfit(self, tech: Technician, certificates: Sequence[Certification], product_line: str, start: datetime,
-              end: datetime) -> Unfit | None:
-        """Why the technician cannot take a visit of the product line in the window (None: they can)."""
-        day = _local_day(start, self.clock)
-        return unfit(tech, certificates, product_line, day, self.working.kind(day), self.clock.tz, start, end,
-                     load=self.loads[(tech.user_id, day)], taken=self.busy.get(tech.user_id, set()),
-                     leave=self.leave.get(tech.user_id, []), outlet_week=self.weeks.get(tech.outlet_id),
-                     outlet_closed=self.closed.get(tech.outlet_id, set()))
-
-
 def _schedules(uow: UnitOfWork, brand_id: int, techs: Sequence[Technician], first_day: date, last_day: date,
-               clock: Clock, *, exclude_visit: int | None = None) -> _Schedules:
-    """The technicians' schedules between two local days; a visit being moved does not block itself."""
+               clock: Clock, *, exclude_visit: int | None = None) -> Schedules:
+    """The technicians' schedules between two local days, read once (the slot table guards bookings; reads
+    need not use it); a visit being moved does not block itself."""
     tz = clock.tz
     start = datetime.combine(first_day, datetime.min.time(), tz)
     end = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tz)
     ids = [t.user_id for t in techs]
-    # Time taken and loads from one read of the visits (the slot table guards bookings; reads need not use it).
-    busy: dict[int, set[datetime]] = {}
-    loads: Counter[tuple[int, date]] = Counter()
-    for a in uow.appointments.between(brand_id, start, end, technician_ids=ids, statuses=LOADED):
-        if a.id == exclude_visit:
-            continue
-        loads[(a.technician_id, _local_day(a.starts_at, clock))] += 1
-        # A visit finished early keeps its window, as the slot table does: offering the rest of it would offer
-        # a time no booking can take.
-        busy.setdefault(a.technician_id, set()).update(slots_of(a.starts_at, a.ends_at))
-    # Their outlets: a starting point for those with no home base, and the hours and closure days no visit may
-    # fall outside of.
     outlets = uow.outlets.by_ids(brand_id, {t.outlet_id for t in techs})
-    return _Schedules(
-        clock, calendars.current(uow), busy, loads, uow.technicians.leave(ids, start, end), outlets,
-        {i: o.week() for i, o in outlets.items()},
-        {i: set(days) for i, days in uow.outlets.closures(outlets, first_day, last_day).items()})
+    return Schedules.of(tz, calendars.current(uow).kind,
+                        uow.visits.between(brand_id, start, end, technician_ids=ids, statuses=LOADED),
+                        leave=uow.technicians.leave(ids, start, end), outlets=outlets,
+                        closed=uow.outlets.closures(outlets, first_day, last_day), exclude_visit=exclude_visit)
 
 
 def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: date, last_day: date,
                 window: tuple[datetime, datetime] | None = None, window_min: int = DEFAULT_WINDOW_MIN,
                 preferred: int | None = None, extra_technician: int | None = None,
                 exclude_visit: int | None = None, need: int | None = None) -> list[Candidate]:
-    """Every (eligible technician, free window) for the ticket between two local days, scored; eligible by
-    ``domain.workforce.unfit``, the rule the board also shows. With ``need``, later days are skipped once the
-    best ``need`` already cost no more than any later window could (its wait alone, on top of the least
-    travel, is more), so the ranking's top ``need`` is the same as over all days."""
-    now = clock.now()
+    """The ranking (``domain.dispatch.rank``) over the technicians of the covering outlets certified for the
+    unit's line in those days — and a dispatcher's own choice from elsewhere, which the rule then judges."""
     brand_id = ctx.ticket.brand_id
     outlet_ids = list(ctx.coverage)
     found = uow.technicians.eligible(brand_id, outlet_ids, ctx.product_line, first_day, last_day) if outlet_ids \
@@ -207,53 +149,12 @@ def _candidates(uow: UnitOfWork, ctx: VisitContext, clock: Clock, *, first_day: 
             certs = [c for c in uow.technicians.certifications([tech.user_id]).get(tech.user_id, [])
                      if c.product_line == ctx.product_line]
             found.append((tech, certs))
-    techs = {t.user_id: t for t, _ in found}
-    certs = {t.user_id: c for t, c in found}
-    if not techs:
+    if not found:
         return []
-    tz = clock.tz
-    sched = _schedules(uow, brand_id, list(techs.values()), first_day, last_day, clock, exclude_visit=exclude_visit)
-    distances: dict[int, float | None] = {}
-    for tech in techs.values():
-        origin = tech.home
-        if origin is None:
-            o = sched.outlets.get(tech.outlet_id)
-            origin = (o.latitude, o.longitude) if o is not None and o.latitude is not None else None
-        distances[tech.user_id] = round(haversine_km(origin, ctx.point), 1) if origin and ctx.point else None
-    # The least travel of any of them: no window of theirs can cost less, whatever the day.
-    floor_travel = min(WEIGHTS.per_km * (WEIGHTS.unknown_distance_km if d is None else d)
-                       for d in distances.values())
-    due = sla.onsite_due(uow, ctx.ticket, clock)
-    out: list[Candidate] = []
-    factor = WEIGHTS.per_hour_wait * WEIGHTS.priority_factor[ctx.ticket.priority.value]
-    day = first_day
-    while day <= last_day:
-        if need is not None and len(out) >= need:
-            # No window of this day or later can cost less than this: stop once the best ``need`` beat it.
-            day_start = datetime.combine(day, datetime.min.time(), tz)
-            bound = floor_travel + factor * max(0.0, (day_start - now).total_seconds() / 3600) - (
-                WEIGHTS.preferred if preferred is not None else 0.0)
-            out.sort(key=Candidate.rank_key)
-            if out[need - 1].cost <= bound:
-                break
-        kind = sched.working.kind(day)
-        for tech in techs.values():
-            load = sched.loads[(tech.user_id, day)]
-            if unfit_on_day(tech, certs[tech.user_id], ctx.product_line, day, kind, load) is not None:
-                continue
-            spans = [window] if window is not None else tech.pattern.windows(day, kind, tz, window_min)
-            for s0, s1 in spans:
-                if s0 < now + LEAD and window is None:
-                    continue
-                if sched.unfit_in_window(tech, day, kind, s0, s1) is not None:
-                    continue
-                out.append(Candidate.score(tech.user_id, tech.outlet_id, (s0, s1),
-                                           distance_km=distances[tech.user_id], load=load,
-                                           preferred=tech.user_id == preferred, priority=ctx.ticket.priority,
-                                           now=now, due_at=due))
-        day += timedelta(days=1)
-    out.sort(key=Candidate.rank_key)
-    return out
+    sched = _schedules(uow, brand_id, [t for t, _ in found], first_day, last_day, clock, exclude_visit=exclude_visit)
+    job = Job(ctx.product_line, ctx.point, ctx.ticket.priority, sla.onsite_due(uow, ctx.ticket, clock))
+    return rank(job, found, sched, now=clock.now(), first_day=first_day, last_day=last_day, window=window,
+                window_min=window_min, preferred=preferred, need=need)
 
 
 def _days(clock: Clock, days: int) -> tuple[date, date]:
@@ -333,7 +234,7 @@ def unscheduled(uows: UowFactory, actor: Actor, clock: Clock, limit: int = 20) -
     if actor.role not in DISPATCH_ROLES:
         raise Forbidden("access.role", f"a {actor.role.value} may not see the dispatch queue")
     with uows(readonly=True) as uow:
-        rows = uow.appointments.unscheduled(actor.brand_id, [c.value for c in sla.VISIT_CATEGORIES],
+        rows = uow.visits.unscheduled(actor.brand_id, [c.value for c in sla.VISIT_CATEGORIES],
                                             [s.value for s in UNSCHEDULED_STATUSES], limit)
     out = []
     for r in rows:
@@ -428,21 +329,20 @@ def book(cmd: Booking, uows: UowFactory, clock: Clock, idempotency_key: str | No
             if found is not None:
                 if found.request_hash != fingerprint:
                     raise Conflict("idempotency.key_reused", "this Idempotency-Key was used for a different request")
-                return _visit_dict(uow, uow.appointments.get(actor.brand_id, found.resource_id), clock)
+                return _visit_dict(uow, _visit(uow, actor.brand_id, found.resource_id), clock)
         ctx = _context(uow, actor, cmd.ticket_id, for_update=True)
-        if uow.appointments.active_for_ticket(ctx.ticket.id) is not None:
+        if uow.visits.active_for_ticket(ctx.ticket.id) is not None:
             raise Conflict("dispatch.already_booked", "the request already has a visit booked; reschedule it instead")
         wanted = _parts(uow, actor.brand_id, ctx, cmd.parts)
         ranked = _rank(uow, ctx, clock, cmd.starts_at, cmd.ends_at, cmd.days, cmd.preferred_technician_id,
                        extra=cmd.technician_id, need=None if cmd.technician_id else 5)
         chosen = _choose(uow, actor, ctx, ranked, cmd.technician_id, reason, cmd.starts_at, clock,
                          ends_at=cmd.ends_at)
-        visit_id = _claim(uow, actor, ctx, chosen, reason, now)
-        tech = uow.technicians.get(actor.brand_id, visit_id[1])
+        visit = _claim(uow, actor, ctx, chosen, reason, now)
+        tech = uow.technicians.get(actor.brand_id, visit.technician_id)
         held = [(p.sku, q, parts_svc.reserve(uow, actor.brand_id, p, q, _sources(uow, actor.brand_id, tech),
-                                            appointment_id=visit_id[0], ticket_id=ctx.ticket.id,
+                                            visit_id=visit.id, ticket_id=ctx.ticket.id,
                                             actor=actor.describe(), at=now).code) for p, q in wanted]
-        visit = uow.appointments.get(actor.brand_id, visit_id[0])
         _after(uow, ctx.ticket, actor, visit, "booked", clock, reason or "auto-dispatch",
                parts=[{"sku": s, "qty": q, "location": loc} for s, q, loc in held])
         if idempotency_key is not None:
@@ -516,22 +416,18 @@ def _refusal(why: Unfit | None, ctx: VisitContext, starts_at: datetime | None, c
 
 
 def _claim(uow: UnitOfWork, actor: Actor, ctx: VisitContext, candidates: list[Candidate], reason: str,
-           now: datetime) -> tuple[int, int]:
+           now: datetime) -> Visit:
     """Take the first candidate whose slots are still free (another process may just have taken some)."""
     for c in candidates:
-        visit_id = uow.appointments.add({
-            "brand_id": actor.brand_id, "ticket_id": ctx.ticket.id, "technician_id": c.technician_id,
-            "outlet_id": c.outlet_id, "starts_at": c.starts_at, "ends_at": c.ends_at, "status": "booked",
-            "score": json.dumps({"cost": c.cost, "terms": c.terms, "distance_km": c.distance_km, "load": c.load,
-                                 "weights": WEIGHTS.as_dict()}),
-            "override_reason": reason, "booked_by": actor.describe(), "created_at": now, "updated_at": now})
-        if uow.appointments.claim_slots(c.technician_id, visit_id, slots_of(c.starts_at, c.ends_at)):
-            return visit_id, c.technician_id
-        uow.appointments.delete(visit_id)
+        visit = uow.visits.add(Visit.book(actor.brand_id, ctx.ticket.id, c, reason=reason, booked_by=actor.describe(),
+                                          at=now))
+        if uow.visits.claim_slots(visit):
+            return visit
+        uow.visits.delete(visit)
     raise Conflict("dispatch.technician_busy", "the window was just taken; choose another")
 
 
-def _after(uow: UnitOfWork, ticket: Ticket, actor: Actor, visit: Any, action: str, clock: Clock, note: str,
+def _after(uow: UnitOfWork, ticket: Ticket, actor: Actor, visit: Visit, action: str, clock: Clock, note: str,
            **extra: Any) -> None:
     """What every change of a visit does beside it: the ticket's state and history, its SLA steps, the
     customer's message, the webhooks and the evidence log."""
@@ -560,19 +456,19 @@ def _after(uow: UnitOfWork, ticket: Ticket, actor: Actor, visit: Any, action: st
                     {**data, "note": note, "by": actor.describe()}, clock)
 
 
-def _visit_for(uow: UnitOfWork, actor: Actor, visit_id: int, *, for_update: bool = True) -> tuple[Any, Ticket]:
-    visit = uow.appointments.get(actor.brand_id, visit_id, for_update=for_update)
+def _visit(uow: UnitOfWork, brand_id: int, visit_id: int, *, for_update: bool = False) -> Visit:
+    visit = uow.visits.get(brand_id, visit_id, for_update=for_update)
     if visit is None:
         raise NotFound("visit.not_found", f"no visit {visit_id}")
+    return visit
+
+
+def _visit_for(uow: UnitOfWork, actor: Actor, visit_id: int, *, for_update: bool = True) -> tuple[Visit, Ticket]:
+    visit = _visit(uow, actor.brand_id, visit_id, for_update=for_update)
     ticket = access_ticket(uow, actor, visit.ticket_id, for_update=for_update)  # customers: only their own
     if actor.role is Role.TECHNICIAN and visit.technician_id != actor.user_id:
         raise NotFound("visit.not_found", f"no visit {visit_id}")
     return visit, ticket
-
-
-def _expect(visit: Any, *statuses: str) -> None:
-    if visit.status not in statuses:
-        raise Conflict("visit.state", f"the visit is {visit.status}", status=visit.status)
 
 
 def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: datetime, uow: UnitOfWork, clock: Clock,
@@ -587,7 +483,7 @@ def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: dateti
     now = clock.now()
     with uow:
         visit, _ = _visit_for(uow, actor, visit_id)
-        _expect(visit, "booked")
+        visit.require(VisitMove.MOVE)
         ctx = _context(uow, actor, visit.ticket_id, for_update=True)
         ranked = _rank(uow, ctx, clock, starts_at, ends_at, 1, visit.technician_id, extra=technician_id,
                        exclude=visit.id)
@@ -599,52 +495,49 @@ def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: dateti
             ranked = same or ranked
             if not ranked:
                 raise Conflict("dispatch.no_technician", "no certified technician is free in that window")
-        uow.appointments.release_slots(visit.id)
-        chosen = next((c for c in ranked if uow.appointments.claim_slots(
-            c.technician_id, visit.id, slots_of(c.starts_at, c.ends_at))), None)
-        if chosen is None:
+        uow.visits.release_slots(visit)
+        before = visit.technician_id
+        for c in ranked:
+            visit.move(c, reason=reason, at=now)
+            if uow.visits.claim_slots(visit):
+                break
+        else:
             raise Conflict("dispatch.technician_busy", "the window was just taken; choose another")
-        if chosen.technician_id != visit.technician_id:  # the parts follow the new technician
+        if visit.technician_id != before:  # the parts follow the new technician
             held = uow.stock.held(visit.id)
             parts_svc.release(uow, actor.brand_id, visit.id, actor=actor.describe(), at=now)
-            tech = uow.technicians.get(actor.brand_id, chosen.technician_id)
+            tech = uow.technicians.get(actor.brand_id, visit.technician_id)
             for r in held:
                 part = uow.stock.part(actor.brand_id, part_id=r.part_id)
                 parts_svc.reserve(uow, actor.brand_id, part, r.qty, _sources(uow, actor.brand_id, tech),
-                                  appointment_id=visit.id, ticket_id=visit.ticket_id, actor=actor.describe(), at=now)
-        uow.appointments.update(visit.id, starts_at=chosen.starts_at, ends_at=chosen.ends_at,
-                                technician_id=chosen.technician_id, outlet_id=chosen.outlet_id, updated_at=now,
-                                score=json.dumps({"cost": chosen.cost, "terms": chosen.terms,
-                                                  "distance_km": chosen.distance_km, "load": chosen.load,
-                                                  "weights": WEIGHTS.as_dict()}),
-                                override_reason=reason or visit.override_reason)
-        visit = uow.appointments.get(actor.brand_id, visit.id)
+                                  visit_id=visit.id, ticket_id=visit.ticket_id, actor=actor.describe(), at=now)
+        uow.visits.save(visit)
         _after(uow, ctx.ticket, actor, visit, "moved", clock, reason or "rescheduled")
         out = _visit_dict(uow, visit, clock)
         uow.commit()
     return out
 
 
-def _end(actor: Actor, visit_id: int, status: str, reason: str, uow: UnitOfWork, clock: Clock, *,
-         allowed: tuple[Role, ...], ticket_to: Status | None, started: bool = False) -> dict[str, Any]:
+def _end(actor: Actor, visit_id: int, move: VisitMove, reason: str, uow: UnitOfWork, clock: Clock, *,
+         allowed: tuple[Role, ...], ticket_to: Status | None) -> dict[str, Any]:
     if actor.role not in allowed:
         raise Forbidden("access.role", f"a {actor.role.value} may not do that to a visit")
     reason = clean_text(reason, "reason", 500, required=False)
     now = clock.now()
     with uow:
         visit, ticket = _visit_for(uow, actor, visit_id)
-        _expect(visit, "booked")
-        if started and now < visit.starts_at:
-            raise Conflict("visit.not_started", "a no-show is recorded once the window has begun")
-        uow.appointments.release_slots(visit.id)
+        if move is VisitMove.NO_SHOW:
+            visit.no_show(reason, now)
+        else:
+            visit.cancel(reason, now)
+        status = visit.status.value
+        uow.visits.release_slots(visit)
         freed = parts_svc.release(uow, actor.brand_id, visit.id, actor=actor.describe(), at=now)
-        uow.appointments.update(visit.id, status=status, updated_at=now, closing_reason=reason)
-        visit = uow.appointments.get(actor.brand_id, visit.id)
+        uow.visits.save(visit)
         if ticket_to is not None and ticket.status is Status.SCHEDULED:
             mover = actor if actor.is_staff else Actor(ticket.brand_id, Role.DISPATCHER, label=actor.describe())
             ticket.move(ticket_to, actor=mover, at=now, note=f"visit {status}: {reason}".strip(": "))
-        _after(uow, ticket, actor, visit, "cancelled" if status == "cancelled" else "no_show", clock,
-               reason or status, released=freed)
+        _after(uow, ticket, actor, visit, status, clock, reason or status, released=freed)
         out = _visit_dict(uow, visit, clock)
         uow.commit()
     return out
@@ -662,13 +555,12 @@ def withdraw_request(actor: Actor, ticket_id: int, note: str, uow: UnitOfWork, c
         ticket = access_ticket(uow, actor, ticket_id, for_update=True)
         if Status.CANCELLED not in ticket.allowed_next(actor):  # refused before anything is freed
             ticket.move(Status.CANCELLED, actor=actor, at=now)
-        visit = uow.appointments.active_for_ticket(ticket.id)
-        if visit is not None and visit.status == "booked":
-            uow.appointments.release_slots(visit.id)
+        visit = uow.visits.active_for_ticket(ticket.id)
+        if visit is not None and visit.can(VisitMove.CANCEL):
+            visit.cancel(note or "request withdrawn", now)
+            uow.visits.release_slots(visit)
             freed = parts_svc.release(uow, ticket.brand_id, visit.id, actor=actor.describe(), at=now)
-            uow.appointments.update(visit.id, status="cancelled", updated_at=now,
-                                    closing_reason=note or "request withdrawn")
-            visit = uow.appointments.get(ticket.brand_id, visit.id)
+            uow.visits.save(visit)
             _after(uow, ticket, actor, visit, "cancelled", clock, note or "request withdrawn", released=freed)
         event = ticket.move(Status.CANCELLED, actor=actor, at=now, note=note)
         after_move(uow, ticket, event, clock, public_url)
@@ -678,13 +570,14 @@ def withdraw_request(actor: Actor, ticket_id: int, note: str, uow: UnitOfWork, c
 
 def cancel(actor: Actor, visit_id: int, reason: str, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """Cancel a booked visit: its time and parts are freed; the request stays open (back to triage)."""
-    return _end(actor, visit_id, "cancelled", reason, uow, clock, allowed=BOOKING_ROLES, ticket_to=Status.TRIAGED)
+    return _end(actor, visit_id, VisitMove.CANCEL, reason, uow, clock, allowed=BOOKING_ROLES,
+                ticket_to=Status.TRIAGED)
 
 
 def no_show(actor: Actor, visit_id: int, note: str, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """Nobody was there: recorded once the window has begun; the request waits for the customer."""
-    return _end(actor, visit_id, "no_show", note, uow, clock, allowed=(*DISPATCH_ROLES, Role.TECHNICIAN),
-                ticket_to=Status.WAITING_CUSTOMER, started=True)
+    return _end(actor, visit_id, VisitMove.NO_SHOW, note, uow, clock, allowed=(*DISPATCH_ROLES, Role.TECHNICIAN),
+                ticket_to=Status.WAITING_CUSTOMER)
 
 
 def check_in(actor: Actor, visit_id: int, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
@@ -694,13 +587,10 @@ def check_in(actor: Actor, visit_id: int, uow: UnitOfWork, clock: Clock) -> dict
     now = clock.now()
     with uow:
         visit, ticket = _visit_for(uow, actor, visit_id)
-        _expect(visit, "booked")
-        if now < visit.starts_at - CHECK_IN_EARLY:
-            raise Conflict("visit.too_early", "check in on the visit's day, at most two hours before the window")
-        uow.appointments.update(visit.id, status="on_site", checked_in_at=now, updated_at=now)
+        visit.check_in(now)
+        uow.visits.save(visit)
         if ticket.status is Status.SCHEDULED:
             ticket.move(Status.IN_PROGRESS, actor=actor, at=now, note="technician on site")
-        visit = uow.appointments.get(actor.brand_id, visit.id)
         _after(uow, ticket, actor, visit, "checked_in", clock, "on site")
         out = _visit_dict(uow, visit, clock)
         uow.commit()
@@ -731,7 +621,7 @@ def check_out(cmd: CheckOut, uow: UnitOfWork, clock: Clock, *, public_url: str =
     now = clock.now()
     with uow:
         visit, ticket = _visit_for(uow, actor, cmd.visit_id)
-        _expect(visit, "on_site")
+        visit.require(VisitMove.CHECK_OUT)
         ctx = _context(uow, actor, ticket.id, for_update=False)
         used = _parts(uow, actor.brand_id, ctx, cmd.parts_used)
         van = next(iter(uow.stock.locations(actor.brand_id, kind=LocationKind.VAN,
@@ -739,11 +629,11 @@ def check_out(cmd: CheckOut, uow: UnitOfWork, clock: Clock, *, public_url: str =
         for part, qty in used:
             parts_svc.consume(uow, actor.brand_id, visit.id, ticket.id, part, qty, van, actor=actor.describe(), at=now)
         freed = parts_svc.release(uow, actor.brand_id, visit.id, actor=actor.describe(), at=now)
-        uow.appointments.update(visit.id, status="completed", checked_out_at=now, updated_at=now, work_done=work)
+        visit.check_out(work, now)
+        uow.visits.save(visit)
         to = OUTCOMES[cmd.outcome]
         if to is not None:
             ticket.move(to, actor=actor, at=now, note=work[:200])
-        visit = uow.appointments.get(actor.brand_id, visit.id)
         _after(uow, ticket, actor, visit, "completed", clock, cmd.outcome,
                parts_used=[{"sku": p.sku, "qty": q} for p, q in used], released=freed)
         if to is Status.RESOLVED:
@@ -764,7 +654,7 @@ def get_visit(uow: UnitOfWork, actor: Actor, visit_id: int, clock: Clock) -> dic
 def visits_of_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock) -> list[dict[str, Any]]:
     with uow:
         access_ticket(uow, actor, ticket_id)
-        return [_visit_dict(uow, v, clock) for v in uow.appointments.for_ticket(ticket_id)]
+        return [_visit_dict(uow, v, clock) for v in uow.visits.for_ticket(ticket_id)]
 
 
 def booked_summary(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock) -> dict[str, Any] | None:
@@ -773,7 +663,7 @@ def booked_summary(uow: UnitOfWork, actor: Actor, ticket_id: int, clock: Clock) 
     customer and to staff who may see the customer's contact details, masked to others. None: nothing booked."""
     with uow:
         ticket = access_ticket(uow, actor, ticket_id)
-        visit = next((v for v in uow.appointments.for_ticket(ticket_id) if v.status in ACTIVE), None)
+        visit = next((v for v in uow.visits.for_ticket(ticket_id) if v.is_active), None)
         if visit is None:
             return None
         customer = uow.customers.get(ticket.brand_id, ticket.customer_id)
@@ -792,15 +682,16 @@ def _iso(at: datetime | None, clock: Clock) -> str | None:
     return at.astimezone(clock.tz).isoformat() if at is not None else None
 
 
-def _visit_dict(uow: UnitOfWork, visit: Any, clock: Clock) -> dict[str, Any]:
+def _visit_dict(uow: UnitOfWork, visit: Visit, clock: Clock) -> dict[str, Any]:
     names = uow.technicians.names([visit.technician_id])
     return {"id": visit.id, "ticket_id": visit.ticket_id, "technician_id": visit.technician_id,
             "technician": names.get(visit.technician_id, ("", ""))[1], "outlet_id": visit.outlet_id,
-            "starts_at": _iso(visit.starts_at, clock), "ends_at": _iso(visit.ends_at, clock), "status": visit.status,
-            "score": json.loads(visit.score), "override_reason": visit.override_reason, "booked_by": visit.booked_by,
+            "starts_at": _iso(visit.starts_at, clock), "ends_at": _iso(visit.ends_at, clock),
+            "status": visit.status.value, "score": visit.score, "override_reason": visit.override_reason,
+            "booked_by": visit.booked_by,
             "checked_in_at": _iso(visit.checked_in_at, clock), "checked_out_at": _iso(visit.checked_out_at, clock),
             "work_done": visit.work_done, "closing_reason": visit.closing_reason,
-            "parts": [dict(r._mapping) for r in uow.stock.for_appointment(visit.id)]}
+            "parts": [dict(r._mapping) for r in uow.stock.for_visit(visit.id)]}
 
 
 @dataclass
@@ -818,8 +709,8 @@ def reassign_choices(uow: UnitOfWork, actor: Actor, visit_ids: Sequence[int], te
         raise Forbidden("access.role", f"a {actor.role.value} may not reassign visits")
     out: dict[int, dict[int, Unfit | None]] = {}
     with uow:
-        visits = [v for v in (uow.appointments.get(actor.brand_id, i) for i in dict.fromkeys(visit_ids))
-                  if v is not None and v.status == "booked"]
+        visits = [v for v in (uow.visits.get(actor.brand_id, i) for i in dict.fromkeys(visit_ids))
+                  if v is not None and v.can(VisitMove.MOVE)]
         techs = uow.technicians.many(actor.brand_id, user_ids=technician_ids) if technician_ids else []
         if not visits or not techs:
             return out
@@ -828,7 +719,7 @@ def reassign_choices(uow: UnitOfWork, actor: Actor, visit_ids: Sequence[int], te
         # The visits' own slots are their technicians' only, so the others' schedules need no exclusion.
         sched = _schedules(uow, actor.brand_id, techs, min(days), max(days), clock)
         for v in visits:
-            facts = uow.appointments.visit_facts(v.ticket_id)
+            facts = uow.visits.visit_facts(v.ticket_id)
             if facts is None:
                 continue
             out[v.id] = {t.user_id: sched.unfit(t, certs.get(t.user_id, []), facts.product_line, v.starts_at,
@@ -875,9 +766,9 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
         ids = [t.user_id for t in techs]
         names = uow.technicians.names(ids)
         leave = uow.technicians.leave(ids, start, end)
-        visits = uow.appointments.between(actor.brand_id, start, end, technician_ids=ids)
-        numbers = uow.appointments.ticket_numbers([v.ticket_id for v in visits])
-        held = uow.stock.for_appointments([v.id for v in visits])
+        visits = uow.visits.between(actor.brand_id, start, end, technician_ids=ids)
+        numbers = uow.visits.ticket_numbers([v.ticket_id for v in visits])
+        held = uow.stock.for_visits([v.id for v in visits])
         kind = calendars.current(uow).kind(day)
     rows = {t.user_id: _Row({
         "id": t.user_id, "username": names.get(t.user_id, ("", ""))[0], "name": names.get(t.user_id, ("", ""))[1],
@@ -887,12 +778,12 @@ def board(uow: UnitOfWork, actor: Actor, day: date, clock: Clock, *, outlet_code
                   for lv in leave.get(t.user_id, [])]}) for t in techs}
     for v in visits:
         rows[v.technician_id].visits.append({
-            "id": v.id, "ticket_id": v.ticket_id, "number": numbers[v.ticket_id], "status": v.status,
+            "id": v.id, "ticket_id": v.ticket_id, "number": numbers[v.ticket_id], "status": v.status.value,
             "starts_at": _iso(v.starts_at, clock), "ends_at": _iso(v.ends_at, clock),
             "window": f"{v.starts_at.astimezone(tz):%H:%M}-{v.ends_at.astimezone(tz):%H:%M}",
             "work_done": v.work_done,
             # Booked before a leave was entered over it: to be rebooked (the customer has been told).
-            "to_rebook": v.status == "booked" and any(lv.overlaps(v.starts_at, v.ends_at)
+            "to_rebook": v.status is VisitStatus.BOOKED and any(lv.overlaps(v.starts_at, v.ends_at)
                                                       for lv in leave.get(v.technician_id, [])),
             "parts": [{"sku": p.sku, "name": p.name, "qty": p.qty, "status": p.status, "location": p.location,
                        "location_name": p.location_name, "serial": p.serial} for p in held.get(v.id, [])]})

@@ -220,7 +220,7 @@ def move_stock(cmd: Move, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
 
 
 def reserve(uow: UnitOfWork, brand_id: int, part: Part, qty: int, locations: Sequence[StockLocation], *,
-            appointment_id: int, ticket_id: int, actor: str, at: datetime) -> StockLocation:
+            visit_id: int, ticket_id: int, actor: str, at: datetime) -> StockLocation:
     """Reserve ``qty`` of a part at the first of ``locations`` that has it available (the technician's van,
     then their outlet, then the warehouses). The balance update is conditional, so when two visits race for
     the last piece exactly one gets it; the other tries the next location, then fails with nothing held."""
@@ -236,7 +236,7 @@ def reserve(uow: UnitOfWork, brand_id: int, part: Part, qty: int, locations: Seq
         for item in items:
             if item is not None:
                 uow.stock.move_serial(item.id, status="reserved", location_id=loc.id, expect="in_stock")
-            uow.stock.reserve({"brand_id": brand_id, "appointment_id": appointment_id, "ticket_id": ticket_id,
+            uow.stock.reserve({"brand_id": brand_id, "visit_id": visit_id, "ticket_id": ticket_id,
                                "part_id": part.id, "location_id": loc.id, "qty": 1 if part.serialized else qty,
                                "serial_item_id": item.id if item is not None else None, "status": "held",
                                "created_at": at})
@@ -244,12 +244,12 @@ def reserve(uow: UnitOfWork, brand_id: int, part: Part, qty: int, locations: Seq
     raise Conflict("stock.unavailable", f"no {qty} × {part.sku} available for this visit", sku=part.sku)
 
 
-def release(uow: UnitOfWork, brand_id: int, appointment_id: int, *, actor: str, at: datetime,
+def release(uow: UnitOfWork, brand_id: int, visit_id: int, *, actor: str, at: datetime,
             keep: dict[int, int] | None = None) -> list[dict[str, Any]]:
     """Give back what a visit holds (all of it, or what is beyond ``keep``: part id → pieces still wanted)."""
     keep = dict(keep or {})
     out = []
-    for r in uow.stock.held(appointment_id):
+    for r in uow.stock.held(visit_id):
         if keep.get(r.part_id, 0) >= r.qty:
             keep[r.part_id] -= r.qty
             continue
@@ -263,12 +263,12 @@ def release(uow: UnitOfWork, brand_id: int, appointment_id: int, *, actor: str, 
     return out
 
 
-def consume(uow: UnitOfWork, brand_id: int, appointment_id: int, ticket_id: int, part: Part, qty: int,
+def consume(uow: UnitOfWork, brand_id: int, visit_id: int, ticket_id: int, part: Part, qty: int,
             van: StockLocation | None, *, actor: str, at: datetime) -> None:
     """Record ``qty`` of a part fitted at a visit: from the visit's reservations first, the rest from the
     technician's van."""
     left = qty
-    for r in uow.stock.held(appointment_id):
+    for r in uow.stock.held(visit_id):
         if left == 0:
             break
         if r.part_id != part.id or r.qty > left:

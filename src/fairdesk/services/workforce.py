@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fairdesk.domain.customers import validate_email
+from fairdesk.domain.dispatch import VisitStatus
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role, User
 from fairdesk.domain.text import clean_text
@@ -154,8 +155,8 @@ def add_leave(actor: Actor, technician_id: int, starts_at: datetime, ends_at: da
     with uow:
         _tech(uow, actor, technician_id)
         leave_id = uow.technicians.add_leave(actor.brand_id, Leave(technician_id, starts_at, ends_at, reason))
-        clashing = uow.appointments.between(actor.brand_id, starts_at, ends_at, technician_ids=[technician_id],
-                                            statuses=["booked"])
+        clashing = uow.visits.between(actor.brand_id, starts_at, ends_at, technician_ids=[technician_id],
+                                      statuses=[VisitStatus.BOOKED])
         to_rebook = []
         if clashing:
             name = uow.technicians.names([technician_id]).get(technician_id, ("", ""))[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 __all__ = ["CoreRepository"]
@@ -22,3 +23,12 @@ class CoreRepository:
     @property
     def _pg(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    @property
+    def _insert(self) -> Any:
+        """The dialect's INSERT, which knows ``ON CONFLICT``."""
+        return postgresql.insert if self._pg else sqlite.insert
+
+    def _claimable(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        """Rows one worker takes while others skip them (PostgreSQL); SQLite has one writer at a time anyway."""
+        return stmt.with_for_update(skip_locked=True) if self._pg else stmt

@@ -19,11 +19,7 @@ __all__ = ["ComplaintRepository", "CreditRepository"]
 REPEAT_DAYS = 90
 
 
-class _Core(CoreRepository):
-    """The shared Core repository (adapters/db/base.py), with what this module adds."""
-
-
-class ComplaintRepository(_Core):
+class ComplaintRepository(CoreRepository):
     # --- terms ---
     def terms(self, brand_id: int) -> dict[bool, Terms]:
         c = t.complaint_terms.c
@@ -197,7 +193,7 @@ class ComplaintRepository(_Core):
         column = {"acceptance": "due_acceptance", "mediation": "due_mediation"}[name]
         self._x(sa.update(t.complaints).where(t.complaints.c.id == complaint_id).values({column: due}))
 
-class CreditRepository(_Core):
+class CreditRepository(CoreRepository):
     """The counts behind a score, for every brand and outlet at once (the priors need the platform's totals)."""
 
     def surveys(self, since: datetime, until: datetime) -> Sequence[Any]:

@@ -619,8 +619,8 @@ technician_leave = sa.Table(
     sa.Index("ix_technician_leave_technician_ends", "technician_id", "ends_at"),
 )
 
-appointments = sa.Table(
-    "appointments", metadata, _id(),
+visits = sa.Table(
+    "visits", metadata, _id(),
     _fk("brand_id", "brands.id"),
     _fk("ticket_id", "tickets.id", index=True),
     _fk("technician_id", "users.id"),
@@ -637,8 +637,8 @@ appointments = sa.Table(
     sa.Column("checked_out_at", UTCDateTime(), nullable=True),
     sa.Column("work_done", sa.Text(), nullable=False, server_default=""),
     sa.Column("closing_reason", sa.String(500), nullable=False, server_default=""),
-    sa.Index("ix_appointments_technician_starts", "technician_id", "starts_at"),
-    sa.Index("ix_appointments_brand_starts", "brand_id", "starts_at"),
+    sa.Index("ix_visits_technician_starts", "technician_id", "starts_at"),
+    sa.Index("ix_visits_brand_starts", "brand_id", "starts_at"),
 )
 
 # One row per 30-minute slot a booked visit holds: the primary key makes a double booking impossible.
@@ -646,7 +646,7 @@ technician_slots = sa.Table(
     "technician_slots", metadata,
     sa.Column("technician_id", Id, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("slot_at", UTCDateTime(), primary_key=True),
-    _fk("appointment_id", "appointments.id", index=True),
+    _fk("visit_id", "visits.id", index=True),
 )
 
 parts = sa.Table(
@@ -727,7 +727,7 @@ stock_movements = sa.Table(
 reservations = sa.Table(
     "reservations", metadata, _id(),
     _fk("brand_id", "brands.id"),
-    _fk("appointment_id", "appointments.id", index=True),
+    _fk("visit_id", "visits.id", index=True),
     _fk("ticket_id", "tickets.id"),
     _fk("part_id", "parts.id"),
     _fk("location_id", "stock_locations.id"),

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from fairdesk.adapters.db import calendars, complaints, field, work
+from fairdesk.adapters.db import calendars, complaints, dispatch, parts, work, workforce
 from fairdesk.adapters.db import repositories as repos
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
@@ -48,9 +48,9 @@ class SqlUnitOfWork:
         self.surveys = work.SurveyRepository(s)
         self.tasks = work.TaskRepository(s)
         self.runs = work.RunRepository(s)
-        self.technicians = field.TechnicianRepository(s)
-        self.appointments = field.AppointmentRepository(s)
-        self.stock = field.StockRepository(s)
+        self.technicians = workforce.TechnicianRepository(s)
+        self.visits = dispatch.VisitRepository(s)
+        self.stock = parts.StockRepository(s)
         self.complaints = complaints.ComplaintRepository(s)
         self.credit = complaints.CreditRepository(s)
         self.calendars = calendars.CalendarRepository(s)

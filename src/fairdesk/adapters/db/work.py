@@ -28,14 +28,7 @@ __all__ = [
 ]
 
 
-class _Core(CoreRepository):
-    """The shared Core repository (adapters/db/base.py), with what this module adds."""
-
-    def _claimable(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
-        return stmt.with_for_update(skip_locked=True) if self._pg else stmt
-
-
-class SlaTimerRepository(_Core):
+class SlaTimerRepository(CoreRepository):
     def breaches_since(self, brand_id: int, since: datetime) -> dict[str, int]:
         """Tickets per clock whose target was missed (the 100 % step fired) since a moment."""
         c = t.sla_timers.c
@@ -81,7 +74,7 @@ class SlaTimerRepository(_Core):
         self._x(sa.update(t.sla_timers).where(t.sla_timers.c.id == timer_id).values(due_at=due_at))
 
 
-class OutboxRepository(_Core):
+class OutboxRepository(CoreRepository):
     def add(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self._x(sa.insert(t.outbox), list(rows))
@@ -130,7 +123,7 @@ class OutboxRepository(_Core):
         return self._x(sa.select(t.deliveries).where(d.outbox_id.in_(outbox_ids)).order_by(d.id)).all()
 
 
-class WebhookRepository(_Core):
+class WebhookRepository(CoreRepository):
     def add(self, brand_id: int, url: str, secret: str, events: str, at: datetime) -> int:
         return int(self._x(sa.insert(t.webhooks).values(brand_id=brand_id, url=url, secret=secret, events=events,
                                                          active=True, created_at=at)
@@ -154,7 +147,7 @@ class WebhookRepository(_Core):
         self._x(sa.update(t.webhooks).where(t.webhooks.c.id == webhook_id).values(active=active))
 
 
-class JobRepository(_Core):
+class JobRepository(CoreRepository):
     def claim(self, name: str, now: datetime, next_run_at: datetime) -> bool:
         """Whether this worker runs the periodic job ``name`` now: an atomic compare-and-set on its row, so
         of several workers exactly one wins each run."""
@@ -173,7 +166,7 @@ class JobRepository(_Core):
         self._x(sa.update(t.periodic_jobs).where(t.periodic_jobs.c.name == name).values(last_result=result[:500]))
 
 
-class SurveyRepository(_Core):
+class SurveyRepository(CoreRepository):
     def add(self, **values: Any) -> int:
         return int(self._x(sa.insert(t.surveys).values(**values).returning(t.surveys.c.id)).scalar_one())
 
@@ -214,7 +207,7 @@ class SurveyRepository(_Core):
         return self._x(q).all()
 
 
-class TaskRepository(_Core):
+class TaskRepository(CoreRepository):
     def add(self, brand_id: int, kind: str, title: str, at: datetime, *, ticket_id: int | None = None,
             survey_id: int | None = None) -> int:
         return int(self._x(sa.insert(t.tasks).values(
@@ -240,7 +233,7 @@ class TaskRepository(_Core):
 
 
 
-class RunRepository(_Core):
+class RunRepository(CoreRepository):
     """Long-running work started from a page: queued by the web process, claimed and run by a worker, its
     progress written in short transactions of its own so the page can read it while the work goes on."""
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from fairdesk.domain.dispatch import WEIGHTS
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.parts import MAX_QUANTITY, LocationKind, MovementKind
-from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN, WEIGHTS
+from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN
 from fairdesk.entrypoints.api.deps import ActorDep, AppDep, IdPath
 from fairdesk.entrypoints.api.problems import PROBLEM_RESPONSES
 from fairdesk.entrypoints.api.schemas import Day, In

@@ -11,9 +11,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fairdesk.domain.dispatch import Unfit
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.people import Role
-from fairdesk.domain.workforce import Unfit
 from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
 from fairdesk.i18n import N_, problem_title, t
