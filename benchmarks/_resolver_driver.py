@@ -31,7 +31,7 @@ def main() -> None:
         inputs = f.read().split("\n")[:-1]
     t0 = time.perf_counter()
     if system == "fairdesk":
-        from fairdesk.adapters.regions_data import default_resolver
+        from fairdesk.reference.regions_data import default_resolver
 
         resolver = default_resolver()
         startup = time.perf_counter() - t0

@@ -23,7 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from fairdesk.adapters.intent_rules import default_rules  # noqa: E402
 from fairdesk.domain.contact import (  # noqa: E402
     Agent,
     Conversation,
@@ -33,6 +32,7 @@ from fairdesk.domain.contact import (  # noqa: E402
     fairness_figures,
 )
 from fairdesk.domain.intents import classify  # noqa: E402
+from fairdesk.reference.intent_rules import default_rules  # noqa: E402
 
 T0 = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # midnight in Shanghai
 

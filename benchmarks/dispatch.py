@@ -43,10 +43,10 @@ from fairdesk.adapters.db import tables as t  # noqa: E402
 from fairdesk.adapters.db.engine import make_engines  # noqa: E402
 from fairdesk.adapters.db.migrate import upgrade  # noqa: E402
 from fairdesk.adapters.db.uow import UnitOfWorkFactory  # noqa: E402
-from fairdesk.adapters.regions_data import default_points, default_resolver  # noqa: E402
 from fairdesk.domain.parts import MovementKind, derive  # noqa: E402
 from fairdesk.domain.people import Actor, Role  # noqa: E402
 from fairdesk.domain.regions import Level  # noqa: E402
+from fairdesk.reference.regions_data import default_points, default_resolver  # noqa: E402
 from fairdesk.services import dispatch, parts  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai

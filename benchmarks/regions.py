@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from fairdesk.adapters.regions_data import default_resolver, load_table  # noqa: E402
+from fairdesk.reference.regions_data import default_resolver, load_table  # noqa: E402
 
 PEERS_VENV = ROOT / "benchmarks" / ".peers-venv"
 PEERS = {"cpca": "cpca==0.5.5", "cnloc": "cnloc==0.1.7"}

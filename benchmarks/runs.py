@@ -37,9 +37,9 @@ from fairdesk.adapters.db import tables as t  # noqa: E402
 from fairdesk.adapters.db.engine import make_engines  # noqa: E402
 from fairdesk.adapters.db.migrate import upgrade  # noqa: E402
 from fairdesk.adapters.db.uow import UnitOfWorkFactory  # noqa: E402
-from fairdesk.adapters.regions_data import default_resolver  # noqa: E402
 from fairdesk.domain.people import Actor, Role  # noqa: E402
 from fairdesk.domain.tickets import Category, Channel, EventKind, Priority, Status, TicketFilter  # noqa: E402
+from fairdesk.reference.regions_data import default_resolver  # noqa: E402
 from fairdesk.services import identity, imports, network, runs, sla  # noqa: E402
 from fairdesk.services import tickets as ticket_svc  # noqa: E402
 

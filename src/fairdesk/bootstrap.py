@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from fairdesk.adapters.db.engine import Engines, make_engines
 from fairdesk.adapters.db.uow import UnitOfWorkFactory
-from fairdesk.adapters.transports import Transport
 from fairdesk.config import Settings
 from fairdesk.services.clock import Clock, ShiftedClock, SystemClock
+from fairdesk.services.ports import Transport
 
 __all__ = ["App", "bootstrap"]
 

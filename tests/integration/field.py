@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.bootstrap import App
 from fairdesk.domain.parts import LocationKind, MovementKind
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Category, Channel, Priority
+from fairdesk.reference.regions_data import default_resolver
 from fairdesk.services import network, parts, tickets, workforce
 from tests.conftest import Seed
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.bootstrap import App
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Category, Channel
 from fairdesk.entrypoints.cli.demo_data import DEMO_BRAND, load_demo
+from fairdesk.reference.regions_data import default_resolver
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import dispatch, parts, tickets
 from fairdesk.services.network import split_area_list

@@ -125,7 +125,7 @@ def test_incompatible_part_and_technician_of_another_brand_are_refused(wired: Ap
                       wired.uows, wired.clock)
     assert e.value.code == "part.incompatible"
     other = Actor(brand_id=seed.brand_b, role=Role.MANAGER, label="other")
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network
     network.create_outlet(network.CreateOutlet(other, "OB-1", "Other", "福建省漳州市漳浦县"), wired.uows(),
                           wired.clock, default_resolver())

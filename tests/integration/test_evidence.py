@@ -13,12 +13,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from fairdesk.adapters import signing
 from fairdesk.adapters.db import tables as t
 from fairdesk.bootstrap import App
 from fairdesk.domain.evidence import Checkpoint, checkpoint_message
 from fairdesk.entrypoints.cli.main import app as cli
-from fairdesk.services import evidence
+from fairdesk.services import evidence, signing
 from tests.conftest import SECRET, Seed
 from tests.integration.test_api_tickets import open_ticket
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from fairdesk.adapters.clause_rules import default_rules
 from fairdesk.domain.channels import Status, classify, find_numbers, normalize_phone, normalize_website
 from fairdesk.domain.clauses import check, split_clauses
 from fairdesk.domain.errors import InvalidInput
+from fairdesk.reference.clause_rules import default_rules
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

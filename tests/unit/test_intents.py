@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fairdesk.adapters.intent_rules import default_rules
 from fairdesk.domain.intents import Intent, classify
+from fairdesk.reference.intent_rules import default_rules
 
 CORPUS = [line.split("\t", 1) for line in
           (Path(__file__).resolve().parents[1] / "data" / "intents" / "corpus.tsv").read_text("utf-8").splitlines()

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fairdesk.adapters.regions_data import load_table
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.network import Outlet, coverage_gaps, haversine_km, rank_outlets
+from fairdesk.reference.regions_data import load_table
 
 TABLE = load_table()
 CHAOYANG = TABLE.chain("110105")  # 北京市朝阳区

@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from fairdesk.adapters.regions_data import default_resolver, load_table
 from fairdesk.domain.regions import Resolver
+from fairdesk.reference.regions_data import default_resolver, load_table
 
 TABLE = load_table()
 

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fairdesk.adapters.holidays import package_years
 from fairdesk.domain.calendars import Source
 from fairdesk.domain.errors import InvalidInput
 from fairdesk.domain.sla import BusinessCalendar, SlaTargets, clock, pauses_from
 from fairdesk.domain.tickets import EventKind, Status, TicketEvent
+from fairdesk.reference.holidays import package_years
 from fairdesk.services.calendars import packaged
 
 is_workday = packaged().is_workday

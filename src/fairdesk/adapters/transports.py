@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from fairdesk.services.ports import Delivery, Transport
+
 __all__ = [
     "Delivery",
     "FileSms",
@@ -39,17 +41,6 @@ SIGNATURE_HEADER = "X-Fairdesk-Signature"
 EVENT_HEADER = "X-Fairdesk-Event-Id"
 TOLERANCE_S = 300
 
-
-@dataclass(frozen=True)
-class Delivery:
-    ok: bool
-    detail: str
-    status_code: int | None = None
-    permanent: bool = False  # no point retrying (a refused address, no transport configured)
-
-
-class Transport(Protocol):
-    def send(self, row: Any, secret: str | None = None) -> Delivery: ...
 
 
 def _email(row: Any, sender: str) -> EmailMessage:

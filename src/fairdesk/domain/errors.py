@@ -5,10 +5,12 @@ from __future__ import annotations
 __all__ = [
     "Conflict",
     "DomainError",
+    "Duplicate",
     "Forbidden",
     "Gone",
     "InvalidInput",
     "NotFound",
+    "StaleState",
     "TooManyRequests",
     "Unauthenticated",
 ]
@@ -48,6 +50,19 @@ class Conflict(DomainError):
     """The request conflicts with the current state (HTTP 409)."""
 
     code = "conflict"
+
+
+class Duplicate(Conflict):
+    """The store already holds a row with that key: raised by the unit of work when a write breaks a unique
+    constraint, so services need not know which database said so."""
+
+    code = "conflict.duplicate"
+
+
+class StaleState(Conflict):
+    """Another transaction changed what this one read (an optimistic lock's version moved on)."""
+
+    code = "conflict.stale"
 
 
 class Unauthenticated(DomainError):

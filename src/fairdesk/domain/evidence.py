@@ -2,7 +2,7 @@
 
 Each entry commits to its content and to the previous entry's hash, so an edit, deletion or reordering
 anywhere breaks the chain where it happened. Periodically a checkpoint takes the Merkle root of the entries
-since the previous checkpoint and the chain's head, and the brand signs it (Ed25519, in adapters/). A
+since the previous checkpoint and the chain's head, and the brand signs it (Ed25519, in services/signing.py). A
 consumer's bundle carries their entries with Merkle inclusion proofs, so it verifies offline without
 revealing anyone else's entries. Hashes follow RFC 6962: leaf = SHA-256(0x00 ‖ entry hash),
 node = SHA-256(0x01 ‖ left ‖ right).

@@ -2,7 +2,7 @@
 
 A clock is computed from a ticket's events every time, never kept as a counter, so an edited policy or a
 back-dated event gives the right answer at once. Which days are working days comes from outside (Chinese
-statutory holidays and make-up working days, in adapters/holidays.py); this module only does the arithmetic.
+statutory holidays and make-up working days, in reference/holidays.py); this module only does the arithmetic.
 """
 
 from __future__ import annotations

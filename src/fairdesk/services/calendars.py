@@ -17,7 +17,6 @@ from typing import Any
 
 import structlog
 
-from fairdesk.adapters import holidays
 from fairdesk.domain.calendars import (
     Arrangement,
     DayKind,
@@ -31,6 +30,7 @@ from fairdesk.domain.complaints import Side, add_working_days, working_days_in
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Category, Priority
+from fairdesk.reference import holidays
 from fairdesk.services import evidence, sla
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock

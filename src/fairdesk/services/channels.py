@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from sqlalchemy.exc import IntegrityError
 
 from fairdesk.domain.channels import ChannelKind, Status, classify, find_numbers, normalize_phone, normalize_website
-from fairdesk.domain.errors import Conflict, InvalidInput
+from fairdesk.domain.errors import Conflict, Duplicate, InvalidInput
 from fairdesk.domain.people import Actor, Role
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock
@@ -73,7 +72,7 @@ def register_channel(actor: Actor, kind: ChannelKind, value: str, label: str, uo
         with uow:
             uow.channels.add(actor.brand_id, kind, normalized, label[:100], clock.now())
             uow.commit()
-    except IntegrityError as exc:
+    except Duplicate as exc:
         raise Conflict("channel.registered", f"{normalized} is already registered") from exc
     return normalized
 

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-
-from fairdesk.adapters.intent_rules import default_rules
 from fairdesk.domain.contact import (
     CHANNELS,
     Conversation,
@@ -20,9 +17,10 @@ from fairdesk.domain.contact import (
     overdue,
     queue_order,
 )
-from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, StaleState
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role
+from fairdesk.reference.intent_rules import default_rules
 from fairdesk.services import evidence
 from fairdesk.services.access import access_customer, access_handler, require_role, visible
 from fairdesk.services.clock import Clock
@@ -133,7 +131,7 @@ def post_message(actor: Actor, conversation_id: int, text: str, uows: UowFactory
                             {"text": text[:2000], "intent": intent.value, "bot_reply": reply,
                              "status": conv.status.value}, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
     return _after_assignment(uows, clock, actor, conv), intent, reply
 
@@ -183,7 +181,7 @@ def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int, public_url: st
                 evidence.record(uow, brand_id, "conversation.assigned", f"conversation:{conv.id}", conv.customer_id,
                                 {"agent": agent.user_id, "waited_s": (now - conv.handed_at).total_seconds()}, clock)
             uow.commit()
-    except StaleDataError:
+    except StaleState:
         return 0  # another process assigned them first
     return len(pairs)
 
@@ -352,7 +350,7 @@ def claim(actor: Actor, conversation_id: int, uows: UowFactory, clock: Clock) ->
             evidence.record(uow, conv.brand_id, "conversation.claimed", f"conversation:{conv.id}", conv.customer_id,
                             {"agent": actor.user_id}, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("conversation.concurrent", "someone else took it just now") from exc
     return conv
 
@@ -378,7 +376,7 @@ def reply(actor: Actor, conversation_id: int, text: str, uows: UowFactory, clock
             evidence.record(uow, conv.brand_id, "conversation.answered", f"conversation:{conv.id}", conv.customer_id,
                             payload, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
     return conv
 
@@ -398,7 +396,7 @@ def transfer(actor: Actor, conversation_id: int, to_user_id: int, note: str, uow
             evidence.record(uow, conv.brand_id, "conversation.transferred", f"conversation:{conv.id}",
                             conv.customer_id, {"from": actor.user_id, "to": colleague.id, "note": note}, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("conversation.concurrent", "the conversation changed meanwhile; retry") from exc
     return conv
 

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from fairdesk.adapters.regions_data import default_resolver, point_of
 from fairdesk.domain.customers import mask_address
 from fairdesk.domain.dispatch import (
     LOADED,
@@ -36,6 +35,7 @@ from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Status, Ticket
 from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN, SLOT_MIN, Technician, validate_window
+from fairdesk.reference.regions_data import default_resolver, point_of
 from fairdesk.services import calendars, evidence, network, sla, surveys
 from fairdesk.services import parts as parts_svc
 from fairdesk.services.access import access_ticket

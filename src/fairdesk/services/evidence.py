@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from fairdesk.adapters import signing
 from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.evidence import (
     Checkpoint,
@@ -19,6 +18,7 @@ from fairdesk.domain.evidence import (
     verify_proof,
 )
 from fairdesk.domain.people import Actor, Role
+from fairdesk.services import signing
 from fairdesk.services.access import access_customer, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory

@@ -9,9 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
-
-from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, StaleState
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.plans import (
     Catalogue,
@@ -199,7 +197,7 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
                              "lines": _lines(quote), "effective_at": quote.effective_at.isoformat(),
                              "channel": cmd.channel, "by": cmd.actor.describe()}, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("subscription.concurrent_change",
                        "another change to this subscription was made at the same time; reload and retry") from exc
     result = ChangeResult(quote, current, target, change_id=change_id)
@@ -219,7 +217,7 @@ def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork, clo
             evidence.record(uow, sub.brand_id, "subscription.resumed", f"subscription:{sub.id}", sub.customer_id,
                             {"by": actor.describe()}, clock)
             uow.commit()
-    except StaleDataError as exc:
+    except StaleState as exc:
         raise Conflict("subscription.concurrent_change", "the subscription changed meanwhile; retry") from exc
     return sub
 

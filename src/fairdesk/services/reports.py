@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fairdesk.adapters.regions_data import default_points
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import Resolver
+from fairdesk.reference.regions_data import default_points
 from fairdesk.services import complaints, contact, credit, network, parts, runs, surveys
 from fairdesk.services.access import require_role
 from fairdesk.services.clock import Clock

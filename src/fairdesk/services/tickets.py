@@ -8,11 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
-
 from fairdesk.domain import files
 from fairdesk.domain.customers import Warranty, mask_address, mask_phone
-from fairdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fairdesk.domain.errors import Conflict, Duplicate, Forbidden, InvalidInput, NotFound
 from fairdesk.domain.network import rank_outlets
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import Level, Resolver
@@ -102,7 +100,7 @@ def open_ticket(cmd: OpenTicket, uows: UowFactory, clock: Clock,
     for _attempt in range(3):
         try:
             return _open(cmd, uows, clock, idempotency_key, fingerprint)
-        except IntegrityError:
+        except Duplicate:
             if idempotency_key is None:
                 raise
             # Lost a race for the key: go round again and replay the winner's ticket.

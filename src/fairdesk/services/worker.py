@@ -19,11 +19,10 @@ from typing import Any
 
 import structlog
 
-from fairdesk.adapters.transports import Delivery, Transport
 from fairdesk.services import complaints, contact, credit, evidence, plans, runs, sla
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
-from fairdesk.services.ports import UowFactory
+from fairdesk.services.ports import Delivery, Transport, UowFactory
 
 __all__ = ["MAX_ATTEMPTS", "DeliveryRun", "Worker", "backoff", "deliver_due"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from fairdesk.domain.network import Outlet
 from fairdesk.domain.people import ApiToken, Brand, User
 from fairdesk.domain.plans import Catalogue, Plan, PlanFamily, Subscription, SubscriptionStatus
 from fairdesk.domain.tickets import OPEN_STATUSES, Ticket, TicketEvent, TicketFilter
+from fairdesk.services.ports import IdempotencyRecord
 
 __all__ = [
     "BrandRepository",
@@ -790,13 +790,6 @@ class ContactRepository(_Repo):
 
     def touch_agent(self, user_id: int, at: datetime) -> None:
         self._core(sa.update(t.agents).where(t.agents.c.user_id == user_id).values(last_assigned_at=at))
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: str
-    resource_type: str
-    resource_id: int
 
 
 class IdempotencyRepository(_Repo):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from fairdesk.adapters.db import calendars, complaints, dispatch, parts, work, workforce
 from fairdesk.adapters.db import repositories as repos
 from fairdesk.adapters.db.engine import Engines, WriteGate
 from fairdesk.adapters.db.tables import start_mappers
+from fairdesk.domain.errors import Duplicate, StaleState
 
 __all__ = ["SqlUnitOfWork", "UnitOfWorkFactory"]
 
@@ -65,6 +68,12 @@ class SqlUnitOfWork:
         finally:
             if self._gate is not None:
                 self._gate.__exit__()
+        # The services speak of the rule, not of the driver: a broken unique key or a lost optimistic lock leaves
+        # the unit of work as a domain error.
+        if isinstance(exc, IntegrityError):
+            raise Duplicate(detail="that already exists") from exc
+        if isinstance(exc, StaleDataError):
+            raise StaleState(detail="changed meanwhile; reload and retry") from exc
 
     def commit(self) -> None:
         self.session.commit()

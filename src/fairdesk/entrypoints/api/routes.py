@@ -12,8 +12,6 @@ from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from fairdesk.adapters import killbill
-from fairdesk.adapters.clause_rules import default_rules
-from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.domain import clauses
 from fairdesk.domain.channels import ChannelKind
 from fairdesk.domain.contact import Conversation
@@ -41,6 +39,8 @@ from fairdesk.entrypoints.api.schemas import (
     decode_cursor,
     encode_cursor,
 )
+from fairdesk.reference.clause_rules import default_rules
+from fairdesk.reference.regions_data import default_resolver
 from fairdesk.services import channels as channels_svc
 from fairdesk.services import contact as contact_svc
 from fairdesk.services import customers as customer_svc

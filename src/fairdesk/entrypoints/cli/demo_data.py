@@ -61,7 +61,7 @@ def load_demo_network(wired: App, operator: Actor) -> int:
     """One outlet per group of the brand's published service-area list, covering that group's places."""
     from importlib import resources
 
-    from fairdesk.adapters.regions_data import default_resolver, point_of
+    from fairdesk.reference.regions_data import default_resolver, point_of
     from fairdesk.services import network as network_svc
 
     resolver = default_resolver()
@@ -95,8 +95,8 @@ def load_demo_field(wired: App, operator: Actor, outlets: int, technician_passwo
     """Two technicians per outlet (one Monday-Friday, one Wednesday-Sunday), certified for every product line;
     the demo technician login works at the first customer's outlet; original parts in a national warehouse,
     each outlet's store and the demo technician's van."""
-    from fairdesk.adapters.regions_data import default_resolver
     from fairdesk.domain.parts import LocationKind, MovementKind
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import parts as parts_svc
     from fairdesk.services import workforce
 

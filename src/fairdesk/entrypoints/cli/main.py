@@ -414,7 +414,7 @@ def regions_resolve(texts: Annotated[list[str] | None, typer.Argument(help="Addr
                                                                        "none: read stdin, one per line.")] = None,
                     as_json: JsonOpt = False) -> None:
     """Resolve place names or addresses to the deepest official division they prove."""
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
 
     resolver = default_resolver()
     for text in _texts(texts):
@@ -440,7 +440,7 @@ def outlet_create(brand: BrandOpt, code: Annotated[str, typer.Option()], name: A
                   lon: Annotated[float | None, typer.Option(min=-180, max=180)] = None,
                   as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Open a service outlet."""
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network as network_svc
 
     wired = _wired()
@@ -495,7 +495,7 @@ def import_areas(file: Annotated[Path, typer.Argument(help="The published list: 
                  dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only.")] = False,
                  as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Import an outlet's coverage from a published list; print what became of every name."""
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network as network_svc
 
     try:
@@ -531,7 +531,7 @@ def import_areas(file: Annotated[Path, typer.Argument(help="The published list: 
 @network_app.command("route")
 def network_route(address: str, brand: BrandOpt, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Which outlets serve an address, best first."""
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network as network_svc
 
     wired = _wired()
@@ -557,7 +557,7 @@ def network_route(address: str, brand: BrandOpt, as_user: AsOpt = None, as_json:
 def network_gaps(brand: BrandOpt, province: Annotated[str | None, typer.Option()] = None,
                  as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Counties no outlet covers, per province."""
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network as network_svc
 
     wired = _wired()
@@ -778,8 +778,8 @@ def channels_scan(file: Annotated[Path, typer.Argument(help="A text or HTML page
 def clauses_check(file: Annotated[Path, typer.Argument(help="Contract or terms text (UTF-8 or GB18030).")],
                   as_json: JsonOpt = False) -> None:
     """Flag the clauses known to be unfair in standard-form contracts, with their basis and a fair rewrite."""
-    from fairdesk.adapters.clause_rules import default_rules
     from fairdesk.domain.clauses import check
+    from fairdesk.reference.clause_rules import default_rules
 
     findings = check(_read_text(file, 2_000_000), default_rules())
     if as_json:
@@ -904,8 +904,8 @@ def contact_intent(texts: Annotated[list[str] | None, typer.Argument(help="Messa
                                                                        "per line.")] = None,
                    as_json: JsonOpt = False) -> None:
     """What each message asks for: human, complaint, refund, cancel, downgrade, upgrade, repair, status, other."""
-    from fairdesk.adapters.intent_rules import default_rules
     from fairdesk.domain.intents import classify
+    from fairdesk.reference.intent_rules import default_rules
 
     rules = default_rules()
     for text in _texts(texts):

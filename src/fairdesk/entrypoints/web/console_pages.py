@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fairdesk.adapters.intent_rules import default_rules
 from fairdesk.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import Role
 from fairdesk.domain.tickets import Category, Channel, Priority, Status, TicketFilter
 from fairdesk.entrypoints.api.schemas import CustomerOut
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
+from fairdesk.reference.intent_rules import default_rules
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import tickets as ticket_svc
 from fairdesk.services.channels import display_phone
@@ -100,7 +100,7 @@ def resolve_address(request: Request, actor: PageActor,
     """The county an address is in and the outlet that covers it, as it is typed."""
     if actor.role not in CONSOLE_ROLES:
         return Response(status_code=403)
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import network
 
     found, outlets = None, []

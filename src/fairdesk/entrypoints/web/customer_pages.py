@@ -10,7 +10,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from fairdesk.adapters.regions_data import default_resolver
 from fairdesk.bootstrap import App
 from fairdesk.domain.errors import DomainError, InvalidInput
 from fairdesk.domain.files import MAX_BYTES as MAX_ATTACHMENT
@@ -19,6 +18,7 @@ from fairdesk.domain.tickets import Category, Channel, Ticket
 from fairdesk.entrypoints.api.problems import domain_status, request_language
 from fairdesk.entrypoints.web.pages import PageActor, _app, _check_csrf, _error_page, field_error, render
 from fairdesk.i18n import N_, t
+from fairdesk.reference.regions_data import default_resolver
 from fairdesk.services import contact as contact_svc
 from fairdesk.services import customers as customer_svc
 from fairdesk.services import dispatch as dispatch_svc

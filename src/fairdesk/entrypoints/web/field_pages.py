@@ -171,7 +171,7 @@ def dashboard(request: Request, actor: PageActor) -> Response:
     """The manager's dashboard: volumes, missed targets, CSAT/NPS, fairness, the credit score, coverage, parts."""
     import json
 
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
     from fairdesk.services import calendars as calendar_svc
     from fairdesk.services import reports
 

@@ -391,7 +391,7 @@ def ticket_page(request: Request, actor: PageActor, ticket_id: int) -> Response:
 
     photos = ticket_svc.attachments(app.uows(readonly=True), actor, ticket_id)
     survey = survey_svc.pending_for_ticket(app.uows(readonly=True), actor, ticket_id, app.clock)
-    from fairdesk.adapters.regions_data import default_resolver
+    from fairdesk.reference.regions_data import default_resolver
 
     # Beside the request, for the staff working it: the customer, the unit and its warranty, where the visit is.
     panel = ticket_svc.staff_panel(app.uows, actor, ticket_id, app.clock, default_resolver()) \
