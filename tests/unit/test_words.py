@@ -73,3 +73,16 @@ def test_a_case_file_reads_in_words() -> None:
     assert rows["deadlines"][-1] == ["超时", "受理决定期限"]
     assert rows["timeline"] == [["2026-12-02 07:00", "经营者", "状态变更 → 已受理", ""]]
     assert rows["chain"][0][:3] == ["1", "2026-12-02 07:00:03", "提交投诉"]
+
+
+def test_every_kind_of_evidence_entry_has_its_words_in_both_languages() -> None:
+    """A kind without words would read as 'another record' on the timeline, the export and the PDF."""
+    from fairdesk.domain.evidence import EvidenceKind
+    from fairdesk.i18n import t
+    from fairdesk.words import EVIDENCE_KINDS
+
+    assert set(EVIDENCE_KINDS) == set(EvidenceKind)
+    for kind in EvidenceKind:
+        zh, en = t(EVIDENCE_KINDS[kind], "zh-CN"), t(EVIDENCE_KINDS[kind], "en")
+        assert zh != en and not zh.isascii(), kind
+    assert evidence_line("complaint.end_mediation", {}, "zh-CN")[0] == "调解结束"

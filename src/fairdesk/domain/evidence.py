@@ -14,12 +14,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "GENESIS",
     "Checkpoint",
     "Entry",
+    "EvidenceKind",
     "Problem",
     "checkpoint_message",
     "entry_hash",
@@ -30,6 +32,69 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
+
+
+class EvidenceKind(StrEnum):
+    """Every kind of entry the log holds: what happened, to what. The words people read for each are in
+    ``fairdesk/words.py`` (``EVIDENCE_KINDS``, through the catalogs); a test fails when one has none."""
+
+    TICKET_CREATED = "ticket.created"
+    TICKET_MOVED = "ticket.moved"
+    TICKET_COMMENTED = "ticket.commented"
+    TICKET_ATTACHMENT = "ticket.attachment"
+    TICKET_ASSIGNED = "ticket.assigned"
+    VISIT_BOOKED = "visit.booked"
+    VISIT_MOVED = "visit.moved"
+    VISIT_CANCELLED = "visit.cancelled"
+    VISIT_CHECKED_IN = "visit.checked_in"
+    VISIT_COMPLETED = "visit.completed"
+    VISIT_NO_SHOW = "visit.no_show"
+    SUBSCRIPTION_STARTED = "subscription.started"
+    SUBSCRIPTION_CHANGED = "subscription.changed"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_ENDED = "subscription.ended"
+    SUBSCRIPTION_RESUMED = "subscription.resumed"
+    SURVEY_ANSWERED = "survey.answered"
+    CONVERSATION_MESSAGE = "conversation.message"
+    CONVERSATION_HUMAN_REQUESTED = "conversation.human_requested"
+    CONVERSATION_ASSIGNED = "conversation.assigned"
+    CONVERSATION_CLAIMED = "conversation.claimed"
+    CONVERSATION_ANSWERED = "conversation.answered"
+    CONVERSATION_TRANSFERRED = "conversation.transferred"
+    CONVERSATION_OVERDUE = "conversation.overdue"
+    ROUTING_POLICY_CHANGED = "routing.policy_changed"
+    COMPLAINT_FILED = "complaint.filed"
+    COMPLAINT_ACCEPT = "complaint.accept"
+    COMPLAINT_REJECT = "complaint.reject"
+    COMPLAINT_RESPOND = "complaint.respond"
+    COMPLAINT_PROPOSE = "complaint.propose"
+    COMPLAINT_CONFIRM = "complaint.confirm"
+    COMPLAINT_DECLINE = "complaint.decline"
+    COMPLAINT_END_MEDIATION = "complaint.end_mediation"
+    COMPLAINT_CLOSE = "complaint.close"
+    COMPLAINT_COMMENT = "complaint.comment"
+    COMPLAINT_ATTACHMENT = "complaint.attachment"
+    COMPLAINT_OVERDUE = "complaint.overdue"
+    COMPLAINT_GROUP_CONSENT = "complaint.group_consent"
+    COMPLAINT_GROUP_DECLINE = "complaint.group_decline"
+    TECHNICIAN_ADDED = "technician.added"
+    TECHNICIAN_CHANGED = "technician.changed"
+    TECHNICIAN_CERTIFIED = "technician.certified"
+    TECHNICIAN_LEAVE = "technician.leave"
+    OUTLET_HOURS = "outlet.hours"
+    OUTLET_CLOSED = "outlet.closed"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_TRANSFER = "stock.transfer"
+    STOCK_RESERVE = "stock.reserve"
+    STOCK_CONSUME = "stock.consume"
+    STOCK_RELEASE = "stock.release"
+    STOCK_RETURN = "stock.return"
+    STOCK_SCRAP = "stock.scrap"
+    IMPORT_TECHNICIANS = "import.technicians"
+    IMPORT_CERTIFICATIONS = "import.certifications"
+    IMPORT_STOCK = "import.stock"
+    BRAND_REGISTRATION = "brand.registration"
+    CALENDAR_APPLIED = "calendar.applied"
 
 
 def canonical(value: Any) -> bytes:

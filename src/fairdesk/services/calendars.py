@@ -28,6 +28,7 @@ from fairdesk.domain.calendars import (
 )
 from fairdesk.domain.complaints import Side, add_working_days, working_days_in
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.tickets import Category, Priority
 from fairdesk.reference import holidays
@@ -245,7 +246,8 @@ def apply(uows: UowFactory, clock: Clock, version_id: int, *, actor: Actor | Non
                    "holidays": sum(e.kind is DayKind.HOLIDAY for e in arrangement.entries),
                    "makeup_days": sum(e.kind is DayKind.MAKEUP for e in arrangement.entries)}
         for brand in uow.brands.all():
-            evidence.record(uow, brand.id, "calendar.applied", f"calendar:{arrangement.year}", None, payload, clock)
+            evidence.record(uow, brand.id, EvidenceKind.CALENDAR_APPLIED,
+                            f"calendar:{arrangement.year}", None, payload, clock)
         uow.commit()
     log.info("calendar.applied", year=arrangement.year, version=number, by=who)
     return number

@@ -18,6 +18,7 @@ from fairdesk.domain.contact import (
     queue_order,
 )
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, StaleState
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role
 from fairdesk.reference.intent_rules import default_rules
@@ -54,7 +55,7 @@ def set_policy(actor: Actor, raw: dict[str, Any], uow: UnitOfWork, clock: Clock)
     policy = RoutingPolicy.from_dict(raw)
     with uow:
         uow.contact.save_policy(actor.brand_id, raw, clock.now())
-        evidence.record(uow, actor.brand_id, "routing.policy_changed", f"brand:{actor.brand_id}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind.ROUTING_POLICY_CHANGED, f"brand:{actor.brand_id}", None,
                         policy.as_dict() | {"by": actor.describe()}, clock)
         uow.commit()
     return policy
@@ -127,7 +128,8 @@ def post_message(actor: Actor, conversation_id: int, text: str, uows: UowFactory
             reply = BOT_REPLIES.get(answered) if answered else None
             if reply:
                 uow.contact.add_message(conv.id, "bot", reply, None, now)
-            evidence.record(uow, conv.brand_id, "conversation.message", f"conversation:{conv.id}", conv.customer_id,
+            evidence.record(uow, conv.brand_id, EvidenceKind.CONVERSATION_MESSAGE,
+                            f"conversation:{conv.id}", conv.customer_id,
                             {"text": text[:2000], "intent": intent.value, "bot_reply": reply,
                              "status": conv.status.value}, clock)
             uow.commit()
@@ -149,7 +151,7 @@ def talk_to_person(actor: Actor, conversation_id: int, uows: UowFactory, clock: 
     with uows() as uow:
         conv = access_conversation(uow, actor, conversation_id)
         conv.ask_for_human(clock.now())
-        evidence.record(uow, conv.brand_id, "conversation.human_requested", f"conversation:{conv.id}",
+        evidence.record(uow, conv.brand_id, EvidenceKind.CONVERSATION_HUMAN_REQUESTED, f"conversation:{conv.id}",
                         conv.customer_id, {"channel": conv.channel}, clock)
         uow.commit()
     return _after_assignment(uows, clock, actor, conv)
@@ -169,7 +171,8 @@ def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int, public_url: st
             notifier = Notifier(uow, clock) if late else None
             for conv in late:
                 waited = (now - conv.handed_at).total_seconds()
-                evidence.record(uow, brand_id, "conversation.overdue", f"conversation:{conv.id}", conv.customer_id,
+                evidence.record(uow, brand_id, EvidenceKind.CONVERSATION_OVERDUE,
+                                f"conversation:{conv.id}", conv.customer_id,
                                 {"waited_s": waited, "threshold_s": policy.alert_after_seconds}, clock)
                 notifier.staff(brand_id, "conversation_overdue",  # type: ignore[union-attr]
                                waited_min=round(waited / 60, 1), limit_min=round(policy.alert_after_seconds / 60, 1),
@@ -178,7 +181,8 @@ def assign_waiting(uows: UowFactory, clock: Clock, brand_id: int, public_url: st
                 notifier.flush()
             for conv, agent in pairs:
                 uow.contact.touch_agent(agent.user_id, now)
-                evidence.record(uow, brand_id, "conversation.assigned", f"conversation:{conv.id}", conv.customer_id,
+                evidence.record(uow, brand_id, EvidenceKind.CONVERSATION_ASSIGNED,
+                                f"conversation:{conv.id}", conv.customer_id,
                                 {"agent": agent.user_id, "waited_s": (now - conv.handed_at).total_seconds()}, clock)
             uow.commit()
     except StaleState:
@@ -347,7 +351,8 @@ def claim(actor: Actor, conversation_id: int, uows: UowFactory, clock: Clock) ->
         with uows() as uow:
             conv = access_conversation(uow, actor, conversation_id)
             conv.take(actor.user_id, clock.now())  # type: ignore[arg-type]
-            evidence.record(uow, conv.brand_id, "conversation.claimed", f"conversation:{conv.id}", conv.customer_id,
+            evidence.record(uow, conv.brand_id, EvidenceKind.CONVERSATION_CLAIMED,
+                            f"conversation:{conv.id}", conv.customer_id,
                             {"agent": actor.user_id}, clock)
             uow.commit()
     except StaleState as exc:
@@ -373,7 +378,8 @@ def reply(actor: Actor, conversation_id: int, text: str, uows: UowFactory, clock
             payload: dict[str, Any] = {"text": text[:2000], "agent": actor.user_id}
             if first and conv.handed_at is not None:
                 payload["waited_for_person_s"] = (now - conv.handed_at).total_seconds()
-            evidence.record(uow, conv.brand_id, "conversation.answered", f"conversation:{conv.id}", conv.customer_id,
+            evidence.record(uow, conv.brand_id, EvidenceKind.CONVERSATION_ANSWERED,
+                            f"conversation:{conv.id}", conv.customer_id,
                             payload, clock)
             uow.commit()
     except StaleState as exc:
@@ -393,7 +399,7 @@ def transfer(actor: Actor, conversation_id: int, to_user_id: int, note: str, uow
             colleague = access_handler(uow, actor, to_user_id, "conversation.transfer_to", "to_user_id")
             conv.transfer(actor.user_id, colleague.id, now)  # type: ignore[arg-type]
             uow.contact.add_message(conv.id, "transfer", note, None, now, agent_id=colleague.id)
-            evidence.record(uow, conv.brand_id, "conversation.transferred", f"conversation:{conv.id}",
+            evidence.record(uow, conv.brand_id, EvidenceKind.CONVERSATION_TRANSFERRED, f"conversation:{conv.id}",
                             conv.customer_id, {"from": actor.user_id, "to": colleague.id, "note": note}, clock)
             uow.commit()
     except StaleState as exc:

@@ -30,6 +30,7 @@ from fairdesk.domain.dispatch import (
     unfit_on_day,
 )
 from fairdesk.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.parts import LocationKind, Part, StockLocation, validate_quantity
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
@@ -452,7 +453,7 @@ def _after(uow: UnitOfWork, ticket: Ticket, actor: Actor, visit: Visit, action: 
         notifier.customer(ticket.brand_id, ticket.customer_id, f"visit_{action}", number=ticket.number,
                           technician=tech_name, window=window)
     notifier.flush()
-    evidence.record(uow, ticket.brand_id, f"visit.{action}", f"ticket:{ticket.id}", ticket.customer_id,
+    evidence.record(uow, ticket.brand_id, EvidenceKind(f"visit.{action}"), f"ticket:{ticket.id}", ticket.customer_id,
                     {**data, "note": note, "by": actor.describe()}, clock)
 
 

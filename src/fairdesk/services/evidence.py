@@ -9,6 +9,7 @@ from fairdesk.domain.errors import InvalidInput, NotFound
 from fairdesk.domain.evidence import (
     Checkpoint,
     Entry,
+    EvidenceKind,
     Problem,
     checkpoint_message,
     entry_hash,
@@ -29,10 +30,11 @@ __all__ = ["BUNDLE_FORMAT", "checkpoint", "display_names", "export_bundle",
 BUNDLE_FORMAT = "fairdesk-evidence-bundle/1"
 
 
-def record(uow: UnitOfWork, brand_id: int, kind: str, subject: str, customer_id: int | None,
+def record(uow: UnitOfWork, brand_id: int, kind: EvidenceKind, subject: str, customer_id: int | None,
            payload: dict[str, Any], clock: Clock) -> Entry:
-    """Append an event to the brand's chain, inside the caller's transaction (so it commits with the change)."""
-    return uow.evidence.append(brand_id, kind, subject, customer_id, payload, clock.now())
+    """Append an event to the brand's chain, inside the caller's transaction (so it commits with the change). The
+    kind is one the log knows (``EvidenceKind``): an unknown one is a bug, refused before anything is written."""
+    return uow.evidence.append(brand_id, EvidenceKind(kind).value, subject, customer_id, payload, clock.now())
 
 
 def _brand(uow: UnitOfWork, code: str) -> Any:

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from fairdesk.domain.customers import validate_email
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.people import Actor, ApiToken, Brand, Lockout, Role, User
 from fairdesk.domain.text import clean_text
 from fairdesk.services import evidence
@@ -83,7 +84,7 @@ def set_registration(uow: UnitOfWork, actor: Actor, clock: Clock, *, legal_name:
     with uow:
         brand = uow.brands.get(actor.brand_id)
         brand.legal_name, brand.registered_address = legal_name, address
-        evidence.record(uow, brand.id, "brand.registration", f"brand:{brand.code}", None,
+        evidence.record(uow, brand.id, EvidenceKind.BRAND_REGISTRATION, f"brand:{brand.code}", None,
                         {"legal_name": legal_name, "registered_address": address, "by": actor.describe()}, clock)
         uow.commit()
     return brand

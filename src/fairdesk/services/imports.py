@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fairdesk.domain.errors import DomainError, InvalidInput
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.parts import MovementKind, validate_quantity
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.workforce import Certification
@@ -233,7 +234,7 @@ def import_rows(actor: Actor, kind: str, rows: list[dict[str, str]], uow: UnitOf
         if report.errors and not partial:
             report.imported = 0
             return report
-        evidence.record(uow, actor.brand_id, f"import.{kind}", f"brand:{actor.brand_id}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind(f"import.{kind}"), f"brand:{actor.brand_id}", None,
                         {"rows": report.rows, "imported": report.imported, "errors": len(report.errors),
                          "by": actor.describe()}, clock)
         uow.commit()

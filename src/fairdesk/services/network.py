@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.network import CoverageGap, Outlet, RankedOutlet, coverage_gaps, rank_outlets
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import DivisionTable, Resolution, Resolver
@@ -84,7 +85,7 @@ def set_outlet_hours(actor: Actor, code: str, shifts: str, weekdays: str, closed
         text = ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in week.shifts) if week else None
         days = ",".join(str(d) for d in sorted(week.weekdays)) if week else "1-7"
         uow.outlets.set_week(actor.brand_id, outlet.id, text, days, bool(week and closed_on_holidays))
-        evidence.record(uow, actor.brand_id, "outlet.hours", f"outlet:{code}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind.OUTLET_HOURS, f"outlet:{code}", None,
                         {"shifts": text, "weekdays": days, "closed_on_holidays": bool(week and closed_on_holidays),
                          "by": actor.describe()}, clock)
         uow.commit()
@@ -99,7 +100,7 @@ def add_outlet_closure(actor: Actor, code: str, day: date, reason: str, uow: Uni
     with uow:
         outlet = _outlet(uow, actor, code)
         uow.outlets.add_closure(actor.brand_id, outlet.id, day, reason)
-        evidence.record(uow, actor.brand_id, "outlet.closed", f"outlet:{code}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind.OUTLET_CLOSED, f"outlet:{code}", None,
                         {"day": day.isoformat(), "reason": reason, "by": actor.describe()}, clock)
         uow.commit()
 

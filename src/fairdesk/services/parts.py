@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.parts import (
     LocationKind,
     MovementKind,
@@ -208,7 +209,7 @@ def move_stock(cmd: Move, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
                     uow.stock.move_serial(item.id, status="in_stock", location_id=dst.id, expect="in_stock")  # type: ignore[union-attr]
                 else:  # a return of a piece that had left stock
                     uow.stock.move_serial(item.id, status="in_stock", location_id=dst.id, expect=item.status)  # type: ignore[union-attr]
-        evidence.record(uow, brand_id, f"stock.{cmd.kind.value}", f"part:{part.id}", None,
+        evidence.record(uow, brand_id, EvidenceKind(f"stock.{cmd.kind.value}"), f"part:{part.id}", None,
                         {"sku": part.sku, "qty": qty, "from": cmd.from_location, "to": cmd.to_location,
                          "serials": serials, "by": cmd.actor.describe()}, clock)
         uow.commit()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound, StaleState
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.plans import (
     Catalogue,
@@ -106,7 +107,7 @@ def subscribe(cmd: Subscribe, uow: UnitOfWork, clock: Clock) -> Subscription:
         uow.plans.add_ledger([{"brand_id": sub.brand_id, "subscription_id": sub.id, "change_id": None,
                                "kind": "charge", "amount": plan.price, "payment_method": sub.payment_method,
                                "description": f"{plan.name}: first period", "at": now}])
-        evidence.record(uow, sub.brand_id, "subscription.started", f"subscription:{sub.id}", sub.customer_id,
+        evidence.record(uow, sub.brand_id, EvidenceKind.SUBSCRIPTION_STARTED, f"subscription:{sub.id}", sub.customer_id,
                         {"plan": plan.code, "price": f"{plan.price:.2f}", "period_end": sub.period_end.isoformat(),
                          "auto_renew": sub.auto_renew, "terms_version": cmd.terms_version, "channel": cmd.channel,
                          "payment_method": sub.payment_method, "by": cmd.actor.describe()}, clock)
@@ -191,7 +192,8 @@ def change_subscription(cmd: ChangeSubscription, uows: UowFactory, clock: Clock)
                 ledger.append({"kind": "charge", "amount": quote.charge, "description": "rest of the period"})
             uow.plans.add_ledger([row | {"brand_id": sub.brand_id, "subscription_id": sub.id, "change_id": change_id,
                                          "payment_method": sub.payment_method, "at": now} for row in ledger])
-            evidence.record(uow, sub.brand_id, "subscription.changed", f"subscription:{sub.id}", sub.customer_id,
+            evidence.record(uow, sub.brand_id, EvidenceKind.SUBSCRIPTION_CHANGED,
+                            f"subscription:{sub.id}", sub.customer_id,
                             {"change_id": change_id, "kind": quote.kind.value, "policy": quote.policy.value,
                              "from": current.code, "to": target.code if target else None, "net": f"{quote.net:.2f}",
                              "lines": _lines(quote), "effective_at": quote.effective_at.isoformat(),
@@ -214,7 +216,8 @@ def resume_subscription(actor: Actor, subscription_id: int, uow: UnitOfWork, clo
         with uow:
             sub = access_subscription(uow, actor, subscription_id)
             sub.resume()
-            evidence.record(uow, sub.brand_id, "subscription.resumed", f"subscription:{sub.id}", sub.customer_id,
+            evidence.record(uow, sub.brand_id, EvidenceKind.SUBSCRIPTION_RESUMED,
+                            f"subscription:{sub.id}", sub.customer_id,
                             {"by": actor.describe()}, clock)
             uow.commit()
     except StaleState as exc:
@@ -286,7 +289,8 @@ def run_renewals(uows: UowFactory, clock: Clock, *, batch: int = 500,
                 while sub.due_for_renewal(now):
                     plan = cat.plans[sub.pending_plan_code or sub.plan_code]
                     charged = sub.renew(plan, clock.tz)
-                    evidence.record(uow, sub.brand_id, "subscription.renewed" if charged else "subscription.ended",
+                    evidence.record(uow, sub.brand_id, EvidenceKind.SUBSCRIPTION_RENEWED if charged
+                                    else EvidenceKind.SUBSCRIPTION_ENDED,
                                     f"subscription:{sub.id}", sub.customer_id,
                                     {"plan": plan.code, "charged": f"{charged:.2f}" if charged else None,
                                      "period_end": sub.period_end.isoformat()}, clock)

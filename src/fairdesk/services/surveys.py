@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fairdesk.domain.errors import Conflict, Gone, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import Channel, Ticket
@@ -178,7 +179,7 @@ def _answer(uow: UnitOfWork, row: Any, answer: Answer, clock: Clock, public_url:
                        comment=comment, link=f"{public_url}/tickets/{ticket.id}")
         notifier.webhook(row.brand_id, "survey.low_score", {**data, "task_id": task_id})
     notifier.flush()
-    evidence.record(uow, row.brand_id, "survey.answered", f"ticket:{ticket.id}", row.customer_id,
+    evidence.record(uow, row.brand_id, EvidenceKind.SURVEY_ANSWERED, f"ticket:{ticket.id}", row.customer_id,
                     {"number": ticket.number, "csat": answer.csat, "nps": answer.nps,
                      "technician_rating": answer.technician_rating}, clock)
     uow.commit()

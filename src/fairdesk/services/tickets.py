@@ -11,6 +11,7 @@ from datetime import date
 from fairdesk.domain import files
 from fairdesk.domain.customers import Warranty, mask_address, mask_phone
 from fairdesk.domain.errors import Conflict, Duplicate, Forbidden, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.network import rank_outlets
 from fairdesk.domain.people import Actor, Role
 from fairdesk.domain.regions import Level, Resolver
@@ -144,7 +145,7 @@ def _open(cmd: OpenTicket, uows: UowFactory, clock: Clock, key: str | None,
         if key is not None:
             uow.idempotency.remember(actor.brand_id, scope, key, fingerprint, "ticket", ticket.id, now)
         # Last before commit: the brand's chain head is locked from here to the commit.
-        evidence.record(uow, actor.brand_id, "ticket.created", f"ticket:{ticket.id}", ticket.customer_id,
+        evidence.record(uow, actor.brand_id, EvidenceKind.TICKET_CREATED, f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "channel": ticket.channel.value, "category": ticket.category.value,
                          "priority": ticket.priority.value, "subject": ticket.subject, "by": actor.describe()}, clock)
         uow.commit()
@@ -311,7 +312,7 @@ def after_move(uow: UnitOfWork, ticket: Ticket, event: TicketEvent, clock: Clock
     if event.to_status is Status.RESOLVED:
         surveys.start_survey(uow, ticket, clock, notifier, public_url)
     notifier.flush()
-    evidence.record(uow, ticket.brand_id, "ticket.moved", f"ticket:{ticket.id}", ticket.customer_id,
+    evidence.record(uow, ticket.brand_id, EvidenceKind.TICKET_MOVED, f"ticket:{ticket.id}", ticket.customer_id,
                     {"number": ticket.number, "from": event.from_status.value, "to": event.to_status.value,
                      "note": event.note, "by": event.actor}, clock)
 
@@ -329,7 +330,7 @@ def comment_ticket(cmd: Comment, uow: UnitOfWork, clock: Clock) -> TicketEvent:
         event = ticket.comment(cmd.text, actor=cmd.actor, at=clock.now())
         if cmd.actor.is_staff:  # a reply stops the first-response clock
             sla.reschedule_ticket(uow, ticket, clock)
-        evidence.record(uow, ticket.brand_id, "ticket.commented", f"ticket:{ticket.id}", ticket.customer_id,
+        evidence.record(uow, ticket.brand_id, EvidenceKind.TICKET_COMMENTED, f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "text": event.note, "by": event.actor}, clock)
         uow.commit()
     return event
@@ -345,7 +346,7 @@ def assign_ticket(actor: Actor, ticket_id: int, user_id: int | None, note: str, 
         if user_id is not None:
             access_handler(uow, actor, user_id, "ticket.assignee", "assignee_id")
         ticket.assign(user_id, actor=actor.describe(), at=clock.now(), note=note)
-        evidence.record(uow, ticket.brand_id, "ticket.assigned", f"ticket:{ticket.id}", ticket.customer_id,
+        evidence.record(uow, ticket.brand_id, EvidenceKind.TICKET_ASSIGNED, f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "assignee": user_id, "by": actor.describe()}, clock)
         uow.commit()
     return ticket
@@ -371,7 +372,7 @@ def add_attachment(uows: UowFactory, actor: Actor, ticket_id: int, filename: str
             raise InvalidInput("ticket.attachments_full", f"a request holds at most {MAX_ATTACHMENTS} attachments")
         name, digest, now = files.safe_name(filename), hashlib.sha256(data).hexdigest(), clock.now()
         aid = uow.tickets.add_attachment(ticket.id, name, content_type, data, digest, now, actor.describe())
-        evidence.record(uow, ticket.brand_id, "ticket.attachment", f"ticket:{ticket.id}", ticket.customer_id,
+        evidence.record(uow, ticket.brand_id, EvidenceKind.TICKET_ATTACHMENT, f"ticket:{ticket.id}", ticket.customer_id,
                         {"number": ticket.number, "filename": name, "content_type": content_type, "size": len(data),
                          "sha256": digest, "by": actor.describe()}, clock)
         uow.commit()

@@ -9,6 +9,7 @@ from typing import Any
 from fairdesk.domain.customers import validate_email
 from fairdesk.domain.dispatch import VisitStatus
 from fairdesk.domain.errors import Conflict, InvalidInput, NotFound
+from fairdesk.domain.evidence import EvidenceKind
 from fairdesk.domain.people import Actor, Role, User
 from fairdesk.domain.text import clean_text
 from fairdesk.domain.tickets import EventKind
@@ -80,7 +81,7 @@ def add_technician(cmd: AddTechnician, uow: UnitOfWork, clock: Clock) -> Technic
     require_role(cmd.actor, Role.MANAGER, what="manage technicians")
     with uow:
         tech = add_in(uow, cmd, clock.now())
-        evidence.record(uow, cmd.actor.brand_id, "technician.added", f"user:{tech.user_id}", None,
+        evidence.record(uow, cmd.actor.brand_id, EvidenceKind.TECHNICIAN_ADDED, f"user:{tech.user_id}", None,
                         {"username": cmd.username, "outlet": cmd.outlet_code, "by": cmd.actor.describe()}, clock)
         uow.commit()
     return tech
@@ -116,7 +117,7 @@ def update_technician(actor: Actor, technician_id: int, changes: dict[str, Any],
         updated = Technician(user_id=tech.user_id, brand_id=tech.brand_id, outlet_id=outlet_id,
                              created_at=tech.created_at, **values)
         uow.technicians.update(updated)
-        evidence.record(uow, actor.brand_id, "technician.changed", f"user:{tech.user_id}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind.TECHNICIAN_CHANGED, f"user:{tech.user_id}", None,
                         {"changes": {k: str(v) for k, v in changes.items()}, "by": actor.describe()}, clock)
         uow.commit()
     return updated
@@ -131,7 +132,7 @@ def add_certification(actor: Actor, technician_id: int, product_line: str, level
     with uow:
         _tech(uow, actor, technician_id)
         cert.id = uow.technicians.add_certification(cert, clock.now())
-        evidence.record(uow, actor.brand_id, "technician.certified", f"user:{technician_id}", None,
+        evidence.record(uow, actor.brand_id, EvidenceKind.TECHNICIAN_CERTIFIED, f"user:{technician_id}", None,
                         {"product_line": product_line, "level": level, "valid_from": valid_from.isoformat(),
                          "valid_to": valid_to.isoformat(), "number": cert.number, "by": actor.describe()}, clock)
         uow.commit()
@@ -177,7 +178,7 @@ def add_leave(actor: Actor, technician_id: int, starts_at: datetime, ends_at: da
             if notifier is not None:
                 notifier.flush()
         if clock is not None:
-            evidence.record(uow, actor.brand_id, "technician.leave", f"user:{technician_id}", None,
+            evidence.record(uow, actor.brand_id, EvidenceKind.TECHNICIAN_LEAVE, f"user:{technician_id}", None,
                             {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "reason": reason,
                              "visits_to_rebook": [v["visit_id"] for v in to_rebook], "by": actor.describe()}, clock)
         uow.commit()
