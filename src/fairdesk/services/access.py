@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from fairdesk.domain.contact import Conversation
 from fairdesk.domain.customers import Customer, Unit
+from fairdesk.domain.dispatch import Visit
 from fairdesk.domain.errors import Forbidden, InvalidInput, NotFound
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role, User
+from fairdesk.domain.plans import Subscription
 from fairdesk.domain.tickets import Ticket
 from fairdesk.services.ports import UnitOfWork
 
-__all__ = ["access_customer", "access_customer_for_ticket", "access_handler", "access_ticket", "access_unit",
-           "require_role", "visible"]
+__all__ = ["access_conversation", "access_customer", "access_customer_for_ticket", "access_handler",
+           "access_subscription", "access_ticket", "access_unit", "access_visit", "require_role", "visible"]
 
 #: Who can be handed a ticket: active staff who work on it (auditors only read).
 HANDLER_ROLES = STAFF_ROLES - {Role.AUDITOR}
@@ -65,3 +68,27 @@ def access_handler(uow: UnitOfWork, actor: Actor, user_id: int, code: str, field
     if user is None or user.brand_id != actor.brand_id or not user.active or user.role not in HANDLER_ROLES:
         raise InvalidInput(code, "hand over only to active staff of this brand", field=field)
     return user
+
+
+def access_subscription(uow: UnitOfWork, actor: Actor, subscription_id: int) -> Subscription:
+    """Staff see their brand's subscriptions; a customer sees only their own."""
+    return visible(uow.plans.subscription(actor.brand_id, subscription_id), actor, lambda s: s.customer_id,
+                   "subscription", subscription_id)
+
+
+def access_conversation(uow: UnitOfWork, actor: Actor, conversation_id: int) -> Conversation:
+    """Staff see their brand's conversations; a customer sees only their own."""
+    return visible(uow.contact.conversation(actor.brand_id, conversation_id), actor, lambda c: c.customer_id,
+                   "conversation", conversation_id)
+
+
+def access_visit(uow: UnitOfWork, actor: Actor, visit_id: int, *, for_update: bool = True) -> tuple[Visit, Ticket]:
+    """A visit and its request: staff see their brand's, a customer only those of their own requests, a
+    technician only their own visits."""
+    visit = uow.visits.get(actor.brand_id, visit_id, for_update=for_update)
+    if visit is None:
+        raise NotFound("visit.not_found", f"no visit {visit_id}")
+    ticket = access_ticket(uow, actor, visit.ticket_id, for_update=for_update)
+    if actor.role is Role.TECHNICIAN and visit.technician_id != actor.user_id:
+        raise NotFound("visit.not_found", f"no visit {visit_id}")
+    return visit, ticket

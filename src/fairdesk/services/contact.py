@@ -23,7 +23,7 @@ from fairdesk.domain.intents import Intent, classify
 from fairdesk.domain.people import STAFF_ROLES, Actor, Role
 from fairdesk.reference.intent_rules import default_rules
 from fairdesk.services import evidence
-from fairdesk.services.access import access_customer, access_handler, require_role, visible
+from fairdesk.services.access import access_conversation, access_customer, access_handler, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.notify import Notifier
 from fairdesk.services.ports import UnitOfWork, UowFactory
@@ -77,11 +77,6 @@ def add_agent(actor: Actor, username: str, languages: list[str], capacity: int, 
             raise NotFound("user.not_found", f"no staff user {username!r}")
         uow.contact.add_agent(actor.brand_id, user.id, languages, capacity, skills)
         uow.commit()
-
-
-def access_conversation(uow: UnitOfWork, actor: Actor, conversation_id: int) -> Conversation:
-    return visible(uow.contact.conversation(actor.brand_id, conversation_id), actor, lambda c: c.customer_id,
-                   "conversation", conversation_id)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from fairdesk.domain.workforce import DEFAULT_WINDOW_MIN, SLOT_MIN, Technician, 
 from fairdesk.reference.regions_data import default_resolver, point_of
 from fairdesk.services import calendars, evidence, network, sla, surveys
 from fairdesk.services import parts as parts_svc
-from fairdesk.services.access import access_ticket
+from fairdesk.services.access import access_ticket, access_visit
 from fairdesk.services.channels import display_phone
 from fairdesk.services.clock import Clock
 from fairdesk.services.customers import contacts_visible
@@ -457,19 +457,11 @@ def _after(uow: UnitOfWork, ticket: Ticket, actor: Actor, visit: Visit, action: 
                     {**data, "note": note, "by": actor.describe()}, clock)
 
 
-def _visit(uow: UnitOfWork, brand_id: int, visit_id: int, *, for_update: bool = False) -> Visit:
-    visit = uow.visits.get(brand_id, visit_id, for_update=for_update)
+def _visit(uow: UnitOfWork, brand_id: int, visit_id: int) -> Visit:
+    visit = uow.visits.get(brand_id, visit_id)
     if visit is None:
         raise NotFound("visit.not_found", f"no visit {visit_id}")
     return visit
-
-
-def _visit_for(uow: UnitOfWork, actor: Actor, visit_id: int, *, for_update: bool = True) -> tuple[Visit, Ticket]:
-    visit = _visit(uow, actor.brand_id, visit_id, for_update=for_update)
-    ticket = access_ticket(uow, actor, visit.ticket_id, for_update=for_update)  # customers: only their own
-    if actor.role is Role.TECHNICIAN and visit.technician_id != actor.user_id:
-        raise NotFound("visit.not_found", f"no visit {visit_id}")
-    return visit, ticket
 
 
 def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: datetime, uow: UnitOfWork, clock: Clock,
@@ -483,7 +475,7 @@ def reschedule(actor: Actor, visit_id: int, starts_at: datetime, ends_at: dateti
     reason = clean_text(reason, "reason", 500, required=False)
     now = clock.now()
     with uow:
-        visit, _ = _visit_for(uow, actor, visit_id)
+        visit, _ = access_visit(uow, actor, visit_id)
         visit.require(VisitMove.MOVE)
         ctx = _context(uow, actor, visit.ticket_id, for_update=True)
         ranked = _rank(uow, ctx, clock, starts_at, ends_at, 1, visit.technician_id, extra=technician_id,
@@ -526,7 +518,7 @@ def _end(actor: Actor, visit_id: int, move: VisitMove, reason: str, uow: UnitOfW
     reason = clean_text(reason, "reason", 500, required=False)
     now = clock.now()
     with uow:
-        visit, ticket = _visit_for(uow, actor, visit_id)
+        visit, ticket = access_visit(uow, actor, visit_id)
         if move is VisitMove.NO_SHOW:
             visit.no_show(reason, now)
         else:
@@ -587,7 +579,7 @@ def check_in(actor: Actor, visit_id: int, uow: UnitOfWork, clock: Clock) -> dict
         raise Forbidden("access.role", f"a {actor.role.value} may not check in")
     now = clock.now()
     with uow:
-        visit, ticket = _visit_for(uow, actor, visit_id)
+        visit, ticket = access_visit(uow, actor, visit_id)
         visit.check_in(now)
         uow.visits.save(visit)
         if ticket.status is Status.SCHEDULED:
@@ -621,7 +613,7 @@ def check_out(cmd: CheckOut, uow: UnitOfWork, clock: Clock, *, public_url: str =
     work = clean_text(cmd.work_done, "work_done", 5000, required=True)
     now = clock.now()
     with uow:
-        visit, ticket = _visit_for(uow, actor, cmd.visit_id)
+        visit, ticket = access_visit(uow, actor, cmd.visit_id)
         visit.require(VisitMove.CHECK_OUT)
         ctx = _context(uow, actor, ticket.id, for_update=False)
         used = _parts(uow, actor.brand_id, ctx, cmd.parts_used)
@@ -648,7 +640,7 @@ def check_out(cmd: CheckOut, uow: UnitOfWork, clock: Clock, *, public_url: str =
 
 def get_visit(uow: UnitOfWork, actor: Actor, visit_id: int, clock: Clock) -> dict[str, Any]:
     with uow:
-        visit, _ = _visit_for(uow, actor, visit_id, for_update=False)
+        visit, _ = access_visit(uow, actor, visit_id, for_update=False)
         return _visit_dict(uow, visit, clock)
 
 

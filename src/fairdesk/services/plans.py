@@ -22,7 +22,7 @@ from fairdesk.domain.plans import (
     add_period,
 )
 from fairdesk.services import evidence
-from fairdesk.services.access import access_customer, require_role, visible
+from fairdesk.services.access import access_customer, access_subscription, require_role
 from fairdesk.services.clock import Clock
 from fairdesk.services.ports import UnitOfWork, UowFactory
 
@@ -56,12 +56,6 @@ def import_catalogue(actor: Actor, catalogue: Catalogue, uow: UnitOfWork) -> tup
         counts = uow.plans.save_catalogue(actor.brand_id, catalogue)
         uow.commit()
     return counts
-
-
-def access_subscription(uow: UnitOfWork, actor: Actor, subscription_id: int) -> Subscription:
-    """Staff see their brand's subscriptions; a customer sees only their own."""
-    return visible(uow.plans.subscription(actor.brand_id, subscription_id), actor, lambda s: s.customer_id,
-                   "subscription", subscription_id)
 
 
 def _channel(channel: str) -> str:

@@ -50,7 +50,13 @@ from fairdesk.services import network as network_svc
 from fairdesk.services import plans as plans_svc
 from fairdesk.services import sla as sla_svc
 from fairdesk.services import tickets as ticket_svc
-from fairdesk.services.access import access_customer, access_unit, require_role
+from fairdesk.services.access import (
+    access_conversation,
+    access_customer,
+    access_subscription,
+    access_unit,
+    require_role,
+)
 
 __all__ = ["router"]
 
@@ -219,7 +225,7 @@ def create_subscription(body: SubscribeIn, actor: ActorDep, app: AppDep) -> dict
 @router.get("/subscriptions/{subscription_id}", tags=["plans"])
 def get_subscription(subscription_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
     with app.uows(readonly=True) as uow:
-        sub = plans_svc.access_subscription(uow, actor, subscription_id)
+        sub = access_subscription(uow, actor, subscription_id)
         ledger = [{"kind": r.kind, "amount": f"{r.amount:.2f}", "payment_method": r.payment_method,
                    "description": r.description, "at": r.at.astimezone(app.clock.tz).isoformat()}
                   for r in uow.plans.ledger(sub.id)]
@@ -393,7 +399,7 @@ def open_conversation(body: ConversationIn, actor: ActorDep, app: AppDep) -> dic
 @router.get("/conversations/{conversation_id}", tags=["contact"])
 def get_conversation(conversation_id: IdPath, actor: ActorDep, app: AppDep) -> dict[str, object]:
     with app.uows(readonly=True) as uow:
-        conv = contact_svc.access_conversation(uow, actor, conversation_id)
+        conv = access_conversation(uow, actor, conversation_id)
         messages = [{"sender": m.sender, "text": m.text, "intent": m.intent,
                      "at": m.at.astimezone(app.clock.tz).isoformat()} for m in uow.contact.messages(conv.id)]
     return _conversation(conv, app.clock.tz) | {"messages": messages}
